@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command: installs what it needs, builds, runs the default suites (extra arguments go to
+# `meson test`, e.g. `--suite long`), and ends with the line `N passed, N failed`.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh || exit 1
+build=${VDSOKIT_BUILD_DIR:-build}
+if [ -d "$build" ]; then meson setup --reconfigure "$build" >/dev/null || exit 1
+else meson setup "$build" >/dev/null || exit 1; fi
+meson compile -C "$build" || { echo "0 passed, 1 failed"; exit 1; }
+meson test -C "$build" --print-errorlogs "$@"
+status=$?
+log="$build/meson-logs/testlog.json"
+passed=$(grep -c '"result": "OK"' "$log" || true)
+failed=$(grep -cE '"result": "(FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR)"' "$log" || true)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
