@@ -1,8 +1,15 @@
 // vdsokit: write, build and load vDSO shared libraries in C++20.
-// The umbrella header: everything that compiles freestanding. Hosted parts (the Linux loader) live
-// under vdsokit/linux/ and are included on their own.
+//
+// The umbrella header: everything that compiles freestanding (no exceptions, RTTI, heap or libc),
+// for vDSO sources, kernels and hosts alike. Hosted parts (the Linux loader) live under
+// vdsokit/linux/ and are included on their own.
 #pragma once
 
-#include <vdsokit/fingerprint.hpp>
-#include <vdsokit/image.hpp>
-#include <vdsokit/seqlock.hpp>
+#include <vdsokit/dispatch.hpp>     // dispatch tables generated per vDSO
+#include <vdsokit/elf.hpp>          // validating ELF reader, symbol lookup
+#include <vdsokit/fingerprint.hpp>  // compile-time layout fingerprints
+#include <vdsokit/image.hpp>        // what it takes to map an image, as data
+#include <vdsokit/mut_cfg.hpp>      // build-time constants overridable from the environment
+#include <vdsokit/note.hpp>         // the notes an image carries
+#include <vdsokit/seqlock.hpp>      // single-writer snapshots (vdso_read_begin/retry)
+#include <vdsokit/vvar.hpp>         // shared data below the image

@@ -1,0 +1,137 @@
+// A C++ tokenizer just deep enough to read declarations: it drops comments and preprocessor
+// lines, keeps string literals whole, and records each token's line for `file:line` messages.
+#pragma once
+
+#include <cctype>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vdsokit_gen {
+
+struct source_error {
+    std::string file;
+    int line;
+    std::string message;
+
+    std::string text() const { return file + ":" + std::to_string(line) + ": error: " + message; }
+};
+
+enum class token_kind { identifier, number, string, character, punctuation };
+
+struct token {
+    token_kind kind;
+    std::string text;
+    int line;
+
+    bool is(std::string_view value) const { return text == value; }
+    bool is_identifier() const { return kind == token_kind::identifier; }
+};
+
+struct tokenized_file {
+    std::vector<token> tokens;
+    std::vector<source_error> errors;
+};
+
+inline bool identifier_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+inline bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+inline tokenized_file tokenize(const std::string& file_name, std::string_view text) {
+    tokenized_file out;
+    int line = 1;
+    bool at_line_start = true;
+    std::size_t i = 0;
+    auto fail = [&](int at_line, std::string message) {
+        out.errors.push_back({file_name, at_line, std::move(message)});
+    };
+    while (i < text.size()) {
+        const char c = text[i];
+        if (c == '\n') {
+            ++line;
+            ++i;
+            at_line_start = true;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            ++i;
+            continue;
+        }
+        if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+            while (i < text.size() && text[i] != '\n') ++i;
+            continue;
+        }
+        if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+            const int start = line;
+            const auto end = text.find("*/", i + 2);
+            if (end == std::string_view::npos) {
+                fail(start, "unterminated /* comment");
+                return out;
+            }
+            for (std::size_t k = i; k < end; ++k) line += text[k] == '\n';
+            i = end + 2;
+            continue;
+        }
+        if (c == '#' && at_line_start) {  // a preprocessor directive, with its continuations
+            while (i < text.size() && text[i] != '\n') {
+                if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '\n') {
+                    ++line;
+                    ++i;
+                }
+                ++i;
+            }
+            continue;
+        }
+        at_line_start = false;
+        if (c == '"' || c == '\'') {
+            const int start = line;
+            std::size_t k = i + 1;
+            while (k < text.size() && text[k] != c && text[k] != '\n') k += text[k] == '\\' ? 2 : 1;
+            if (k >= text.size() || text[k] != c) {
+                fail(start, c == '"' ? "unterminated string literal" : "unterminated character literal");
+                return out;
+            }
+            out.tokens.push_back({c == '"' ? token_kind::string : token_kind::character,
+                                  std::string(text.substr(i, k + 1 - i)), line});
+            i = k + 1;
+            continue;
+        }
+        if (identifier_start(c)) {
+            std::size_t k = i;
+            while (k < text.size() && identifier_char(text[k])) ++k;
+            out.tokens.push_back({token_kind::identifier, std::string(text.substr(i, k - i)), line});
+            i = k;
+            continue;
+        }
+        if (std::isdigit(static_cast<unsigned char>(c))) {
+            std::size_t k = i;
+            while (k < text.size() && (identifier_char(text[k]) || text[k] == '.' || text[k] == '\'')) ++k;
+            out.tokens.push_back({token_kind::number, std::string(text.substr(i, k - i)), line});
+            i = k;
+            continue;
+        }
+        if (c == ':' && i + 1 < text.size() && text[i + 1] == ':') {
+            out.tokens.push_back({token_kind::punctuation, "::", line});
+            i += 2;
+            continue;
+        }
+        out.tokens.push_back({token_kind::punctuation, std::string(1, c), line});
+        ++i;
+    }
+    return out;
+}
+
+// Index one past the bracket that closes the one at `open` ( ( [ { ), or tokens.size().
+inline std::size_t skip_balanced(const std::vector<token>& tokens, std::size_t open) {
+    int depth = 0;
+    for (std::size_t i = open; i < tokens.size(); ++i) {
+        const auto& t = tokens[i].text;
+        if (tokens[i].kind != token_kind::punctuation) continue;
+        if (t == "(" || t == "[" || t == "{") ++depth;
+        if (t == ")" || t == "]" || t == "}") {
+            if (--depth == 0) return i + 1;
+        }
+    }
+    return tokens.size();
+}
+
+}  // namespace vdsokit_gen

@@ -1,0 +1,4 @@
+#pragma once
+extern "C" int fine(void);
+/* this comment
+   never ends

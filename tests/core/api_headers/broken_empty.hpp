@@ -1,0 +1,3 @@
+#pragma once
+// no extern "C" function at all
+int cpp_only(int);

@@ -1,0 +1,5 @@
+#pragma once
+extern "C" {
+int fine(void);
+int (*handler)(int);
+}

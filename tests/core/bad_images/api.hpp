@@ -1,0 +1,4 @@
+#pragma once
+extern "C" {
+int bad_entry(void) noexcept;
+}

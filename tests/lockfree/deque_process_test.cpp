@@ -1,0 +1,222 @@
+// The deque shared by fork()ed processes through a memfd that each process maps at its own address,
+// and processes SIGKILLed in the middle of operations: the survivors keep going, and what is lost
+// stays within the bound documented in deque.hpp (per killed process: its one in-flight element
+// and its one slot).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <vdsokit/deque.hpp>
+
+#include "stress_support.hpp"
+
+using vdsokit::batch_mode;
+using vdsokit::deque_end;
+using vdsokit_test::make_item;
+
+namespace {
+
+constexpr std::uint32_t max_producers = 64;
+constexpr std::uint32_t max_items = 1u << 17;
+constexpr std::uint32_t capacity = 8;
+
+struct shared_state {
+    vdsokit::deque<std::uint64_t, capacity> deque;
+    vdsokit_test::exactly_once_ledger<max_producers, max_items> ledger;
+    std::atomic<std::uint64_t> view_address[max_producers];  // where each process mapped the file
+    std::atomic<std::uint32_t> confirmed[max_producers];      // pushes known to have succeeded
+    std::atomic<std::uint32_t> producers_done;
+    std::atomic<std::uint32_t> holding_slot;  // set by a process that parks holding a push_slot
+};
+
+// Maps the file again, away from the inherited view, and checks that it really is elsewhere.
+shared_state* map_own_view(vdsokit_test::shared_memory_file& file, std::uint32_t id) {
+    auto* hint = static_cast<char*>(file.parent_view()) + (std::size_t(id) + 1) * (std::size_t(64) << 20);
+    void* view = file.map(hint);
+    if (view == file.parent_view()) _exit(90);
+    auto* state = static_cast<shared_state*>(view);
+    state->view_address[id].store(reinterpret_cast<std::uintptr_t>(view));
+    return state;
+}
+
+// Pushes `items` items as producer `id` at alternating ends while also consuming, so that every
+// process is both a producer and a consumer. Forever if `items` is max (victims wait to be killed).
+[[noreturn]] void producer_consumer(vdsokit_test::shared_memory_file& file, std::uint32_t id,
+                                    std::uint32_t items, std::uint32_t total_producers) {
+    shared_state& state = *map_own_view(file, id);
+    std::uint32_t sequence = 0;
+    std::uint64_t out[2];
+    for (std::uint32_t round = 0;; ++round) {
+        const deque_end end = round % 2 ? deque_end::front : deque_end::back;
+        if (sequence < items && sequence < max_items) {
+            const std::uint64_t item = make_item(id, sequence);
+            bool pushed;
+            if (round % 3 == 0) {
+                auto slot = state.deque.push_slot(end);
+                pushed = bool(slot);
+                if (slot) slot.value() = item;
+            } else {
+                pushed = end == deque_end::front ? state.deque.push_front(item) : state.deque.push_back(item);
+            }
+            if (pushed) {
+                state.confirmed[id].store(++sequence);
+                if (sequence == items) state.producers_done.fetch_add(1);
+            }
+        }
+        const std::size_t got = state.deque.pop_multiple(end == deque_end::front ? deque_end::back : deque_end::front,
+                                                         std::span(out, round % 4 == 0 ? 2 : 1), batch_mode::burst);
+        for (std::size_t i = 0; i < got; ++i) state.ledger.record(out[i]);
+        if (sequence >= items && state.producers_done.load() >= total_producers) _exit(0);
+    }
+}
+
+pid_t spawn(auto&& child_body) {
+    const pid_t pid = fork();
+    if (pid < 0) std::abort();
+    if (pid == 0) child_body();  // [[noreturn]]
+    return pid;
+}
+
+bool wait_all(const std::vector<pid_t>& children, std::chrono::seconds hang_limit) {
+    const auto deadline = std::chrono::steady_clock::now() + hang_limit;
+    std::size_t remaining = children.size();
+    std::vector<bool> done(children.size());
+    bool all_clean = true;
+    while (remaining > 0) {
+        for (std::size_t i = 0; i < children.size(); ++i) {
+            int status = 0;
+            if (done[i] || waitpid(children[i], &status, WNOHANG) != children[i]) continue;
+            done[i] = true;
+            --remaining;
+            all_clean = all_clean && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {  // a hang detector, not a speed check
+            for (std::size_t i = 0; i < children.size(); ++i)
+                if (!done[i]) kill(children[i], SIGKILL), waitpid(children[i], nullptr, 0);
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return all_clean;
+}
+
+void drain_into_ledger(shared_state& state) {
+    std::uint64_t item = 0;
+    while (state.deque.pop_back(item)) state.ledger.record(item);
+}
+
+TEST_CASE("processes mapping the deque at different addresses exchange every item exactly once", "[deque][process]") {
+    vdsokit_test::shared_memory_file file(sizeof(shared_state));
+    shared_state& state = *vdsokit_test::construct_shared<shared_state>(file);
+    constexpr std::uint32_t processes = 4, items = 50000;
+    std::vector<pid_t> children;
+    for (std::uint32_t id = 0; id < processes; ++id)
+        children.push_back(spawn([&] { producer_consumer(file, id, items, processes); }));
+    REQUIRE(wait_all(children, std::chrono::seconds(60)));
+    drain_into_ledger(state);
+
+    for (std::uint32_t id = 0; id < processes; ++id) {
+        CAPTURE(id);
+        REQUIRE(state.view_address[id].load() != 0);
+        REQUIRE(state.view_address[id].load() != reinterpret_cast<std::uintptr_t>(file.parent_view()));
+    }
+    REQUIRE(state.ledger.duplicates.load() == 0);
+    REQUIRE(state.ledger.out_of_range.load() == 0);
+    REQUIRE(state.ledger.consumed.load() == std::uint64_t(processes) * items);
+    REQUIRE(state.ledger.checksum.load() == decltype(state.ledger)::expected_checksum(processes, items));
+    REQUIRE(state.deque.free_slots() == capacity);
+}
+
+// Kills `victims_per_round` processes at random moments while `survivors` keep working; returns
+// after checking the documented bound. Victims and survivors all push and pop.
+void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std::uint32_t survivors,
+                     std::uint32_t survivor_items, unsigned seed) {
+    vdsokit_test::shared_memory_file file(sizeof(shared_state));
+    shared_state& state = *vdsokit_test::construct_shared<shared_state>(file);
+    REQUIRE(survivors + rounds * victims_per_round <= max_producers);
+    std::vector<pid_t> survivor_pids;
+    for (std::uint32_t id = 0; id < survivors; ++id)
+        survivor_pids.push_back(spawn([&] { producer_consumer(file, id, survivor_items, survivors); }));
+
+    std::mt19937 random(seed);
+    std::uint32_t kills = 0;
+    std::uint32_t next_id = survivors;
+    for (std::uint32_t round = 0; round < rounds; ++round) {
+        std::vector<pid_t> victims;
+        for (std::uint32_t v = 0; v < victims_per_round; ++v) {
+            const std::uint32_t id = next_id++;
+            victims.push_back(spawn([&] { producer_consumer(file, id, max_items, ~0u); }));
+        }
+        for (pid_t victim : victims) {
+            std::this_thread::sleep_for(std::chrono::microseconds(200 + random() % 5000));
+            kill(victim, SIGKILL);
+            waitpid(victim, nullptr, 0);
+            ++kills;
+        }
+    }
+    // Survivors must finish on their own: a dead process never blocks them.
+    REQUIRE(wait_all(survivor_pids, std::chrono::seconds(120)));
+    drain_into_ledger(state);
+
+    // Every item confirmed as pushed was consumed exactly once, except items popped by a process
+    // that died before recording them (at most one per killed process); an item whose push was
+    // in flight when its producer died may or may not have been delivered; nothing else appears.
+    std::uint64_t lost = 0;
+    for (std::uint32_t id = 0; id < next_id; ++id) {
+        const std::uint32_t confirmed = state.confirmed[id].load();
+        for (std::uint32_t sequence = 0; sequence < confirmed; ++sequence)
+            if (!state.ledger.seen(id, sequence)) ++lost;
+        for (std::uint32_t sequence = confirmed + 1; sequence < max_items && sequence < confirmed + 64; ++sequence)
+            REQUIRE_FALSE(state.ledger.seen(id, sequence));
+    }
+    const std::uint32_t leaked_slots = capacity - state.deque.free_slots();
+    INFO("kills " << kills << ", lost items " << lost << ", leaked slots " << leaked_slots);
+    REQUIRE(state.ledger.duplicates.load() == 0);
+    REQUIRE(state.ledger.out_of_range.load() == 0);
+    REQUIRE(lost <= kills);
+    REQUIRE(leaked_slots <= kills);
+    REQUIRE(leaked_slots < capacity);  // survivors finished, so some capacity was always left
+    for (std::uint32_t id = 0; id < survivors; ++id) REQUIRE(state.confirmed[id].load() == survivor_items);
+}
+
+TEST_CASE("processes killed mid-operation cost at most their own slot and item", "[deque][process][kill]") {
+    run_kill_rounds(3, 2, 2, 30000, 12345);
+}
+
+TEST_CASE("a process killed while filling a push slot leaks exactly that slot and blocks nobody", "[deque][process][kill]") {
+    vdsokit_test::shared_memory_file file(sizeof(shared_state));
+    shared_state& state = *vdsokit_test::construct_shared<shared_state>(file);
+    const pid_t victim = spawn([&] {
+        shared_state& own = *map_own_view(file, 63);
+        auto slot = own.deque.push_slot(deque_end::front);
+        slot.value() = 1;
+        own.holding_slot.store(1);
+        for (;;) pause();
+    });
+    while (state.holding_slot.load() == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    kill(victim, SIGKILL);
+    waitpid(victim, nullptr, 0);
+    REQUIRE(state.deque.free_slots() == capacity - 1);
+
+    const pid_t survivor = spawn([&] { producer_consumer(file, 0, 20000, 1); });
+    REQUIRE(wait_all({survivor}, std::chrono::seconds(60)));
+    drain_into_ledger(state);
+    REQUIRE(state.ledger.consumed.load() == 20000);
+    REQUIRE(state.ledger.duplicates.load() == 0);
+    REQUIRE(state.deque.free_slots() == capacity - 1);
+}
+
+TEST_CASE("long: many processes killed mid-operation", "[.long][deque][process][kill]") {
+    run_kill_rounds(10, 5, 3, 120000, 777);
+}
+
+}  // namespace

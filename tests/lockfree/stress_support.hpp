@@ -1,0 +1,95 @@
+// Test support for the lock-free structures: item encoding, an exactly-once ledger that lives in
+// shared memory, and memfd mappings shared by fork()ed processes at different addresses.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace vdsokit_test {
+
+// Items carry their producer and sequence number so that a consumer can tick them off exactly once.
+constexpr std::uint64_t make_item(std::uint32_t producer, std::uint32_t sequence) {
+    return (std::uint64_t(producer) << 32) | sequence;
+}
+constexpr std::uint32_t item_producer(std::uint64_t item) { return std::uint32_t(item >> 32); }
+constexpr std::uint32_t item_sequence(std::uint64_t item) { return std::uint32_t(item); }
+
+// One bit per (producer, sequence): seen twice is a duplicate, never seen is a loss.
+template <std::uint32_t Producers, std::uint32_t ItemsPerProducer>
+struct exactly_once_ledger {
+    static constexpr std::uint32_t words_per_producer = (ItemsPerProducer + 63) / 64;
+    std::atomic<std::uint64_t> bits[Producers * words_per_producer];
+    std::atomic<std::uint64_t> duplicates;
+    std::atomic<std::uint64_t> out_of_range;
+    std::atomic<std::uint64_t> consumed;
+    std::atomic<std::uint64_t> checksum;
+
+    void record(std::uint64_t item) {
+        const std::uint32_t producer = item_producer(item), sequence = item_sequence(item);
+        if (producer >= Producers || sequence >= ItemsPerProducer) {
+            out_of_range.fetch_add(1);
+            return;
+        }
+        const std::uint64_t mask = std::uint64_t(1) << (sequence % 64);
+        const std::uint64_t before =
+            bits[producer * words_per_producer + sequence / 64].fetch_or(mask, std::memory_order_relaxed);
+        if ((before & mask) != 0) duplicates.fetch_add(1);
+        consumed.fetch_add(1, std::memory_order_relaxed);
+        checksum.fetch_add(item * 0x9e3779b97f4a7c15ull, std::memory_order_relaxed);
+    }
+    [[nodiscard]] bool seen(std::uint32_t producer, std::uint32_t sequence) const {
+        return (bits[producer * words_per_producer + sequence / 64].load() >> (sequence % 64)) & 1u;
+    }
+    static std::uint64_t expected_checksum(std::uint32_t producers, std::uint32_t items) {
+        std::uint64_t sum = 0;
+        for (std::uint32_t p = 0; p < producers; ++p)
+            for (std::uint32_t s = 0; s < items; ++s) sum += make_item(p, s) * 0x9e3779b97f4a7c15ull;
+        return sum;
+    }
+};
+
+// An anonymous memory file: the parent maps it once; every child maps it again, so the same bytes
+// sit at a different address in each process (a fresh mapping can never reuse the inherited one).
+class shared_memory_file {
+public:
+    explicit shared_memory_file(std::size_t bytes) : size_(round_up(bytes)) {
+        fd_ = memfd_create("vdsokit-lockfree-test", 0);
+        if (fd_ < 0 || ftruncate(fd_, off_t(size_)) != 0) std::abort();
+        parent_view_ = map();
+    }
+    ~shared_memory_file() {
+        munmap(parent_view_, size_);
+        close(fd_);
+    }
+    void* parent_view() const { return parent_view_; }
+    // A new mapping of the same file, placed by the kernel near `hint` if that range is free.
+    void* map(void* hint = nullptr) const {
+        void* view = mmap(hint, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+        if (view == MAP_FAILED) std::abort();
+        return view;
+    }
+    std::size_t size() const { return size_; }
+
+private:
+    static std::size_t round_up(std::size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
+    int fd_ = -1;
+    std::size_t size_ = 0;
+    void* parent_view_ = nullptr;
+};
+
+// Shared state constructed in the parent's view (zeroed memory already is a valid initial state
+// for the vdsokit types; placement new makes the lifetime explicit).
+template <class Shared>
+Shared* construct_shared(shared_memory_file& file) {
+    static_assert(sizeof(Shared) > 0);
+    std::memset(file.parent_view(), 0, file.size());
+    return new (file.parent_view()) Shared();
+}
+
+}  // namespace vdsokit_test
