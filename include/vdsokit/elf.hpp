@@ -156,7 +156,8 @@ constexpr bool visit(F& visitor, Args&&... args) {
 
 constexpr error make_error(error_code code, error_structure structure, std::uint32_t index,
                            const char* field, std::uint64_t offset, std::uint64_t expected,
-                           std::uint64_t found, const char* limit = "") noexcept {
+                           std::uint64_t found, const char* limit = "",
+                           const char* reason = "") noexcept {
     error e;
     e.code = code;
     e.structure = structure;
@@ -166,6 +167,7 @@ constexpr error make_error(error_code code, error_structure structure, std::uint
     e.expected = expected;
     e.found = found;
     e.limit = limit;
+    e.reason = reason;
     return e;
 }
 
@@ -400,7 +402,7 @@ public:
         const std::uint64_t word_index = (h1 / 64) % gnu_.bloom_size;
         const std::uint64_t word = reader_.u64(gnu_.offset + 16 + word_index * 8);
         const std::uint64_t mask = (std::uint64_t{1} << (h1 % 64)) |
-                                   (std::uint64_t{1} << ((h1 >> gnu_.bloom_shift) % 64));
+                                   (std::uint64_t{1} << ((h1 >> (gnu_.bloom_shift & 31)) % 64));
         if ((word & mask) != mask) return false;
         std::uint32_t i = reader_.u32(gnu_.buckets_offset() + std::uint64_t{h1 % gnu_.bucket_count} * 4);
         if (i == 0 || i < gnu_.symbol_offset) return false;
@@ -644,9 +646,10 @@ private:
             const segment s = segment_at(i);
             const std::uint64_t header = phoff_ + std::uint64_t{i} * detail::program_header_size;
             auto fail = [&](error_code code, const char* field, std::uint64_t field_offset,
-                            std::uint64_t expected, std::uint64_t found, const char* limit = "") {
+                            std::uint64_t expected, std::uint64_t found, const char* limit = "",
+                            const char* reason = "") {
                 failure = make_error(code, where, i, field, header + field_offset, expected, found,
-                                     limit);
+                                     limit, reason);
                 return false;
             };
             if (s.file_size != 0 && !reader_.contains(s.offset, s.file_size))
@@ -685,10 +688,11 @@ private:
             if (have_load) {
                 if (s.vaddr < previous_vaddr)
                     return fail(error_code::below, "p_vaddr", detail::p_vaddr, previous_vaddr,
-                                s.vaddr, "p_vaddr of the previous PT_LOAD (they must be sorted)");
+                                s.vaddr, "p_vaddr of the previous PT_LOAD",
+                                "PT_LOADs must be sorted by address");
                 if (s.vaddr < previous_end)
                     return fail(error_code::below, "p_vaddr", detail::p_vaddr, previous_end, s.vaddr,
-                                "the end of the previous PT_LOAD (segments overlap)");
+                                "the end of the previous PT_LOAD", "PT_LOADs must not overlap");
                 if (segment_bias != bias) uniform_load_bias_ = false;
             } else {
                 first_load_vaddr_ = s.vaddr;
@@ -867,6 +871,9 @@ private:
                 return bad(error_code::below, "nbuckets", 0, 1, 0, "the minimum");
             if (gnu_.bloom_size == 0)
                 return bad(error_code::below, "bloom_size", 8, 1, 0, "the minimum");
+            // The second Bloom bit is h >> bloom_shift of a 32-bit hash: a larger shift is garbage.
+            if (gnu_.bloom_shift > 31)
+                return bad(error_code::exceeds, "bloom_shift", 12, 31, gnu_.bloom_shift, "the maximum");
             const std::uint64_t header_length =
                 16 + 8 * std::uint64_t{gnu_.bloom_size} + 4 * std::uint64_t{gnu_.bucket_count};
             if (header_length > location.available)
@@ -977,7 +984,8 @@ private:
         }
 
         // Relocations: Elf64_Rela tables, types known for the architecture.
-        if (has_rela && !read_relocation_table(rela, relasz, relaent, detail::dt_rela, "DT_RELA",
+        if (has_rela && !read_relocation_table(rela, relasz, relaent, entry_offset(detail::dt_rela),
+                                               entry_offset(detail::dt_relaent), "DT_RELA",
                                                rela_offset_, rela_count_, failure))
             return false;
         if (has_jmprel) {
@@ -988,7 +996,8 @@ private:
                 return false;
             }
             if (!read_relocation_table(jmprel, pltrelsz, detail::relocation_entry_size,
-                                       detail::dt_jmprel, "DT_JMPREL", jmprel_offset_,
+                                       entry_offset(detail::dt_jmprel), dynamic_offset_,
+                                       "DT_JMPREL", jmprel_offset_,
                                        jmprel_count_, failure))
                 return false;
         }
@@ -1016,32 +1025,32 @@ private:
     }
 
     bool read_relocation_table(std::uint64_t address, std::uint64_t size, std::uint64_t entry_size,
-                               std::int64_t tag, const char* field, std::uint64_t& offset,
+                               std::uint64_t entry_at, std::uint64_t entry_size_at,
+                               const char* field, std::uint64_t& offset,
                                std::uint32_t& count, error& failure) const noexcept {
         if (entry_size != detail::relocation_entry_size) {
             failure = detail::make_error(error_code::bad_value, error_structure::dynamic_entry,
-                                         error::no_index, "DT_RELAENT", dynamic_offset_,
+                                         error::no_index, "DT_RELAENT", entry_size_at,
                                          detail::relocation_entry_size, entry_size,
                                          "sizeof(Elf64_Rela)");
             return false;
         }
         if (size % detail::relocation_entry_size != 0) {
             failure = detail::make_error(error_code::not_multiple, error_structure::dynamic_entry,
-                                         error::no_index, "relocation table size", dynamic_offset_,
+                                         error::no_index, "relocation table size", entry_at,
                                          detail::relocation_entry_size, size, "sizeof(Elf64_Rela)");
             return false;
         }
         detail::file_location location;
         if (!locate(address, size, location)) {
             failure = detail::make_error(error_code::unmapped_address, error_structure::relocation,
-                                         error::no_index, field, dynamic_offset_, size, address);
-            (void)tag;
+                                         error::no_index, field, entry_at, size, address);
             return false;
         }
         offset = location.offset;
         if (size / detail::relocation_entry_size > 0xffffffffu) {
             failure = detail::make_error(error_code::too_many, error_structure::relocation,
-                                         error::no_index, field, dynamic_offset_, 0xffffffffu,
+                                         error::no_index, field, entry_at, 0xffffffffu,
                                          size / detail::relocation_entry_size);
             return false;
         }

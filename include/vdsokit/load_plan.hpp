@@ -135,22 +135,23 @@ inline elf::result<load_plan> make_load_plan(const elf::image& image) noexcept {
         if (s.type == elf::detail::pt_interp)
             return fail(make_error(error_code::unsupported_feature, error_structure::program_header,
                                    s.index, "p_type", header_offset(s.index, elf::detail::p_type),
-                                   0, s.type, "PT_INTERP: this is an executable, not a vDSO"));
+                                   0, s.type, "PT_INTERP",
+                                   "this is an executable, not a vDSO"));
         if (s.type != elf::detail::pt_load) return true;
         if (first) {
             if (s.offset != 0)
                 return fail(make_error(error_code::bad_value, error_structure::program_header,
                                        s.index, "p_offset of the first PT_LOAD",
                                        header_offset(s.index, elf::detail::p_offset), 0, s.offset,
-                                       "it must hold the ELF header, which is the image base"));
+                                       "", "it must hold the ELF header, which is the image base"));
             bias = s.vaddr - s.offset;
         } else if (s.vaddr - s.offset != bias) {
             return fail(make_error(error_code::bad_value, error_structure::program_header, s.index,
                                    "p_vaddr - p_offset",
                                    header_offset(s.index, elf::detail::p_vaddr), bias,
-                                   s.vaddr - s.offset,
-                                   "as for the first PT_LOAD: glibc and musl derive the load bias "
-                                   "from different PT_LOADs, so all must agree"));
+                                   s.vaddr - s.offset, "as for the first PT_LOAD",
+                                   "glibc and musl derive the load bias from different PT_LOADs, "
+                                   "so all must agree"));
         }
         if (plan.segment_count_ == load_plan::max_segments)
             return fail(make_error(error_code::too_many, error_structure::load_plan, s.index,
@@ -162,8 +163,8 @@ inline elf::result<load_plan> make_load_plan(const elf::image& image) noexcept {
             return fail(make_error(error_code::below, error_structure::program_header, s.index,
                                    "page-rounded p_vaddr",
                                    header_offset(s.index, elf::detail::p_vaddr), previous_end, start,
-                                   "the page-rounded end of the previous PT_LOAD (segments with "
-                                   "different permissions cannot share a page)"));
+                                   "the page-rounded end of the previous PT_LOAD",
+                                   "segments with different permissions cannot share a page"));
         segment_mapping& m = plan.segments_[plan.segment_count_++];
         m.image_offset = start - plan.vvar_size_;
         m.file_offset = s.offset & ~page_mask;
@@ -186,7 +187,7 @@ inline elf::result<load_plan> make_load_plan(const elf::image& image) noexcept {
         if (r.type == 0) return true;
         if (r.type != relative) {
             out.set_failure(make_error(error_code::unsupported_relocation, error_structure::relocation,
-                                       index, "r_info", r.file_offset + 8, r.offset, r.type,
+                                       index, "r_info", r.file_offset + 8, r.offset, r.type, "",
                                        "a vDSO may only have RELATIVE relocations; give symbols "
                                        "hidden visibility or link with -Bsymbolic"));
             failed = true;

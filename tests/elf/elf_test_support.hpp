@@ -276,18 +276,25 @@ inline std::vector<mutation> mutations() {
     all.push_back({"gnu-hash-endless-chain", [](bytes& f) {
         const std::uint64_t gnu = dynamic_table_file_offset(f, detail::dt_gnu_hash);
         if (gnu == 0) return false;
+        // Without DT_HASH (retagged DT_DEBUG) the symbol count comes from the GNU chains alone.
+        if (const std::uint64_t hash = dynamic_entry_offset(f, detail::dt_hash)) put(f, hash, 8, 21);
         const std::uint64_t buckets = get(f, gnu, 4), bloom = get(f, gnu + 8, 4);
         const std::uint64_t chain = gnu + 16 + 8 * bloom + 4 * buckets;
-        // Clear every end-of-chain bit up to the end of the file.
-        for (std::uint64_t at = chain; at + 4 <= f.size(); at += 4) f[at] &= std::byte{0xfe};
+        // Clear every end-of-chain bit up to the end of the PT_LOAD holding the table.
+        std::uint64_t end = f.size();
+        for (std::uint32_t i = 0; i < program_header_count(f); ++i) {
+            const std::uint64_t h = program_header_offset(f, i);
+            const std::uint64_t start = get(f, h + detail::p_offset, 8), size = get(f, h + p_filesz, 8);
+            if (get(f, h, 4) == detail::pt_load && gnu >= start && gnu < start + size) end = start + size;
+        }
+        for (std::uint64_t at = chain; at + 4 <= end; at += 4) f[at] &= std::byte{0xfe};
         return true;
     }});
     all.push_back({"gnu-hash-bucket-below-symoffset", [](bytes& f) {
         const std::uint64_t gnu = dynamic_table_file_offset(f, detail::dt_gnu_hash);
         if (gnu == 0) return false;
-        const std::uint64_t bloom = get(f, gnu + 8, 4), symoffset = get(f, gnu + 4, 4);
-        if (symoffset < 2) return false;
-        put(f, gnu + 16 + 8 * bloom, 4, symoffset - 1);
+        // Raise symoffset above every bucket's first symbol.
+        put(f, gnu + 4, 4, 0x1000);
         return true;
     }});
     all.push_back({"symtab-unmapped", [](bytes& f) {

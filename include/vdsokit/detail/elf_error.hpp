@@ -65,6 +65,7 @@ struct error {
     std::uint64_t expected = 0;      // the limit or the expected value
     std::uint64_t found = 0;         // the value found in the file
     const char* limit = "";          // what `expected` is, e.g. "file size"; may be empty
+    const char* reason = "";         // why the rule exists, appended after a colon; may be empty
 };
 
 namespace detail {
@@ -213,6 +214,7 @@ constexpr std::size_t describe(const error& failure, char* buffer, std::size_t c
             out.decimal(failure.expected);
             break;
     }
+    if (failure.reason && *failure.reason) out.text(": ").text(failure.reason);
     out.text(" (at file offset ").hex(failure.offset).text(")");
     return out.finish();
 }

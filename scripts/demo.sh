@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The demo: installs what it needs, builds into build/ (reusing it if present), and runs the
+# counter host: one vVAR shared by several fork+exec'd processes, each mapping the counter vDSO at
+# its own base. Extra arguments go to the host, e.g. `scripts/demo.sh --children 5 --rounds 10`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+build=${VDSOKIT_BUILD_DIR:-build}
+if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >/dev/null
+else meson setup "$build" >/dev/null; fi
+meson compile -C "$build" counter-demo >/dev/null
+echo "vdsokit demo ($build/examples/counter/counter-demo)"
+exec "$build/examples/counter/counter-demo" "$@"

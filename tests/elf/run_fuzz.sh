@@ -1,0 +1,16 @@
+#!/bin/sh
+# usage: run_fuzz.sh FUZZ_TARGET SEED_GENERATOR SECONDS WORK_DIR IMAGE...
+# Generates seeds (the images, the running kernel's vDSO and mutated copies of each), then runs
+# the libFuzzer target for SECONDS. Any crash, sanitizer report or timeout fails the run; the
+# reproducer is left in WORK_DIR.
+set -eu
+fuzz=$1 generator=$2 seconds=$3 work=$4
+shift 4
+rm -rf "$work/seeds" "$work/corpus"
+mkdir -p "$work/seeds" "$work/corpus"
+"$generator" "$work/seeds" "$@"
+cd "$work"
+jobs=${VDSOKIT_FUZZ_JOBS:-1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+exec "$fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -print_final_stats=1 -jobs="$jobs" -workers="$jobs" corpus seeds
