@@ -80,9 +80,10 @@ struct participant {
 participant join(const host::image_file& image, const host::vvar_region& vvar, int index, std::uint64_t rounds) {
     auto mapping = take(host::image_mapping::map(image, vvar));
     auto api = take(mapping.bind<counter_vdso::dispatch_table>(counter_vdso::facts));
+    const auto amount = static_cast<std::uint64_t>(index) + 1;
     for (std::uint64_t round = 0; round < rounds; ++round) {
-        api.counter_add_shared(index + 1);
-        api.counter_add_private(index + 1);
+        api.counter_add_shared(amount);
+        api.counter_add_private(amount);
     }
     return {std::move(mapping), api};
 }
@@ -107,7 +108,7 @@ int run_child(const options& o) {
     char byte;
     while (::read(o.go_fd, &byte, 1) > 0) {}  // EOF once the host closes its end: everyone has added
     write_line(o.report_fd, report("child", o.child_index, me));
-    return me.api.counter_read_private() == o.rounds * (o.child_index + 1) ? 0 : 1;
+    return me.api.counter_read_private() == o.rounds * (static_cast<std::uint64_t>(o.child_index) + 1) ? 0 : 1;
 }
 
 // Reads "\n"-terminated lines until `want` lines starting with `kind` have arrived.
@@ -183,9 +184,9 @@ int run_host(const options& o) {
     }
 
     std::uint64_t adds = 0;
-    for (int k = 0; k <= o.children; ++k) adds += o.rounds * (k + 1);
+    for (int k = 0; k <= o.children; ++k) adds += o.rounds * (static_cast<std::uint64_t>(k) + 1);
     const std::uint64_t expected_total = adds * COUNTER_STEP;
-    const std::uint64_t expected_calls = o.rounds * (o.children + 1);
+    const std::uint64_t expected_calls = o.rounds * (static_cast<std::uint64_t>(o.children) + 1);
 
     std::printf("  %-8s %7s  %-16s %9s  %s\n", "process", "pid", "image base", "private", "shared total it sees");
     std::map<int, std::string> rows;
@@ -199,7 +200,7 @@ int run_host(const options& o) {
         if (std::sscanf(line.c_str(), "R %d %15s %d %" SCNxPTR " %" SCNu64 " %" SCNu64, &index, who, &pid, &base,
                         &priv, &seen) != 6)
             die("malformed report: " + line);
-        private_ok = private_ok && priv == o.rounds * (index + 1);
+        private_ok = private_ok && priv == o.rounds * (static_cast<std::uint64_t>(index) + 1);
         everyone_sees_total = everyone_sees_total && seen == expected_total;
         ++bases[base];
         char row[200];

@@ -193,34 +193,89 @@ constexpr relocation read_relocation(const byte_reader& reader, std::uint64_t at
 }
 }  // namespace detail
 
-// The DT_RELA and DT_JMPREL tables of a parsed image (validated by `image::parse`), as a view
-// small enough to keep in a load plan.
+namespace detail {
+// Translates a virtual address through the PT_LOADs of the program header table at `phoff`.
+constexpr bool locate_in_loads(const byte_reader& reader, std::uint64_t phoff,
+                               std::uint32_t segment_count, std::uint64_t vaddr, std::uint64_t size,
+                               file_location& where) noexcept {
+    for (std::uint32_t i = 0; i < segment_count; ++i) {
+        const std::uint64_t header = phoff + std::uint64_t{i} * program_header_size;
+        if (reader.u32(header + p_type) != pt_load) continue;
+        const std::uint64_t start = reader.u64(header + p_vaddr);
+        const std::uint64_t file_size = reader.u64(header + p_filesz);
+        if (vaddr < start) continue;
+        const std::uint64_t into = vaddr - start;
+        if (into > file_size || size > file_size - into) continue;
+        where.offset = reader.u64(header + p_offset) + into;
+        where.available = file_size - into;
+        return true;
+    }
+    return false;
+}
+}  // namespace detail
+
+// The relocation tables of a parsed image (validated by `image::parse`) as a view small enough to
+// keep in a load plan: DT_RELA, then DT_JMPREL, then DT_RELR expanded into RELATIVE relocations
+// whose addend is the value stored at the relocated place (RELR addends are implicit).
 class relocation_table {
 public:
-    constexpr relocation_table() noexcept = default;
-    constexpr relocation_table(std::span<const std::byte> file, std::uint64_t rela_offset,
-                               std::uint64_t rela_count, std::uint64_t jmprel_offset,
-                               std::uint64_t jmprel_count) noexcept
-        : reader_(file), rela_offset_(rela_offset), rela_count_(rela_count),
-          jmprel_offset_(jmprel_offset), jmprel_count_(jmprel_count) {}
+    struct layout {
+        std::uint64_t phoff = 0, rela_offset = 0, jmprel_offset = 0, relr_offset = 0;
+        std::uint32_t segment_count = 0, rela_count = 0, jmprel_count = 0, relr_words = 0;
+        std::uint32_t relr_count = 0;
+        machine target = native_machine;
+    };
 
-    constexpr std::uint64_t size() const noexcept { return rela_count_ + jmprel_count_; }
-    // Relocation `index`, counting DT_RELA entries first, then DT_JMPREL ones.
-    constexpr relocation operator[](std::uint64_t index) const noexcept {
-        const std::uint64_t at = index < rela_count_
-                                     ? rela_offset_ + index * detail::relocation_entry_size
-                                     : jmprel_offset_ + (index - rela_count_) * detail::relocation_entry_size;
-        return detail::read_relocation(reader_, at);
+    constexpr relocation_table() noexcept = default;
+    constexpr relocation_table(std::span<const std::byte> file, const layout& tables) noexcept
+        : reader_(file), tables_(tables) {}
+
+    constexpr std::uint64_t size() const noexcept {
+        return std::uint64_t{tables_.rela_count} + tables_.jmprel_count + tables_.relr_count;
     }
+
     template <class F>
     constexpr void for_each(F&& visitor) const {
-        for (std::uint64_t i = 0; i < size(); ++i)
-            if (!detail::visit(visitor, (*this)[i])) return;
+        for (std::uint64_t i = 0; i < tables_.rela_count; ++i)
+            if (!detail::visit(visitor, detail::read_relocation(
+                                            reader_, tables_.rela_offset + i * detail::relocation_entry_size)))
+                return;
+        for (std::uint64_t i = 0; i < tables_.jmprel_count; ++i)
+            if (!detail::visit(visitor, detail::read_relocation(
+                                            reader_, tables_.jmprel_offset + i * detail::relocation_entry_size)))
+                return;
+        // RELR: an even word is an address to relocate; an odd word is a bitmap of the 63 words
+        // that follow the last address (bit i set: relocate where + (i - 1) * 8).
+        std::uint64_t where = 0;
+        for (std::uint64_t k = 0; k < tables_.relr_words; ++k) {
+            const std::uint64_t at = tables_.relr_offset + k * 8;
+            std::uint64_t entry = reader_.u64(at);
+            if ((entry & 1) == 0) {
+                if (!detail::visit(visitor, relr_relocation(entry, at))) return;
+                where = entry + 8;
+                continue;
+            }
+            for (std::uint64_t bit = 0; (entry >>= 1) != 0; ++bit)
+                if ((entry & 1) && !detail::visit(visitor, relr_relocation(where + bit * 8, at)))
+                    return;
+            where += 63 * 8;
+        }
     }
 
 private:
+    constexpr relocation relr_relocation(std::uint64_t place, std::uint64_t entry_at) const noexcept {
+        relocation r{};
+        r.type = relative_relocation_type(tables_.target);
+        r.offset = place;
+        detail::file_location location;
+        if (detail::locate_in_loads(reader_, tables_.phoff, tables_.segment_count, place, 8, location))
+            r.addend = static_cast<std::int64_t>(reader_.u64(location.offset));
+        r.file_offset = entry_at;
+        return r;
+    }
+
     detail::byte_reader reader_{};
-    std::uint64_t rela_offset_ = 0, rela_count_ = 0, jmprel_offset_ = 0, jmprel_count_ = 0;
+    layout tables_{};
 };
 
 class image {
@@ -234,7 +289,6 @@ public:
         parsed.reader_ = detail::byte_reader(file);
         error failure;
         if (!parsed.parse_header(expected, failure) || !parsed.parse_segments(failure) ||
-            !parsed.parse_notes(failure) || !parsed.parse_dynamic(failure) ||
             !parsed.parse_sections(failure))
             out.set_failure(failure);
         return out;
@@ -287,7 +341,11 @@ public:
     section section_at(std::uint32_t index) const noexcept {
         const std::uint64_t at = shoff_ + std::uint64_t{index} * detail::section_header_size;
         section s{};
-        s.name = string_at(shstrtab_offset_, shstrtab_size_, reader_.u32(at + detail::sh_name));
+        s.name = shstrtab_index_ == 0
+                     ? name_view{}
+                     : string_at(section_u64(shstrtab_index_, detail::sh_offset),
+                                 section_u64(shstrtab_index_, detail::sh_size),
+                                 reader_.u32(at + detail::sh_name));
         s.type = reader_.u32(at + detail::sh_type);
         s.flags = reader_.u64(at + detail::sh_flags);
         s.address = reader_.u64(at + detail::sh_addr);
@@ -355,24 +413,39 @@ public:
     template <class F>
     void for_each_symbol(F&& visitor) const {
         for (std::uint64_t i = 1; i < symtab_count_; ++i) {
-            symbol s = read_symbol(symtab_offset_ + i * detail::symbol_entry_size,
-                                   symtab_strtab_offset_, symtab_strtab_size_);
+            const std::uint32_t strtab = static_cast<std::uint32_t>(
+                reader_.u32(section_header(symtab_index_) + detail::sh_link));
+            symbol s = read_symbol(section_u64(symtab_index_, detail::sh_offset) +
+                                       i * detail::symbol_entry_size,
+                                   section_u64(strtab, detail::sh_offset),
+                                   section_u64(strtab, detail::sh_size));
             s.index = static_cast<std::uint32_t>(i);
             if (!detail::visit(visitor, s)) return;
         }
     }
 
-    // Relocations of DT_RELA, then of DT_JMPREL.
+    // Relocations of DT_RELA, then of DT_JMPREL, then DT_RELR (expanded; see relocation_table).
     template <class F>
     void for_each_relocation(F&& visitor) const {
         relocations().for_each(visitor);
     }
     constexpr std::uint64_t relocation_count() const noexcept {
-        return rela_count_ + jmprel_count_;
+        return std::uint64_t{rela_count_} + jmprel_count_ + relr_count_;
     }
     // A small copyable view of the relocation tables that stays valid as long as the file bytes.
     constexpr relocation_table relocations() const noexcept {
-        return relocation_table(bytes(), rela_offset_, rela_count_, jmprel_offset_, jmprel_count_);
+        relocation_table::layout tables;
+        tables.phoff = phoff_;
+        tables.segment_count = segment_count_;
+        tables.rela_offset = rela_offset_;
+        tables.rela_count = rela_count_;
+        tables.jmprel_offset = jmprel_offset_;
+        tables.jmprel_count = jmprel_count_;
+        tables.relr_offset = relr_offset_;
+        tables.relr_words = relr_words_;
+        tables.relr_count = relr_count_;
+        tables.target = machine_;
+        return relocation_table(bytes(), tables);
     }
 
     // Notes of every PT_NOTE segment (4- and 8-byte aligned layouts).
@@ -459,6 +532,13 @@ private:
 
     // ---- Reading --------------------------------------------------------------------------------
 
+    constexpr std::uint64_t section_header(std::uint32_t index) const noexcept {
+        return shoff_ + std::uint64_t{index} * detail::section_header_size;
+    }
+    constexpr std::uint64_t section_u64(std::uint32_t index, std::uint64_t field) const noexcept {
+        return reader_.u64(section_header(index) + field);
+    }
+
     name_view string_at(std::uint64_t table, std::uint64_t table_size, std::uint64_t index) const noexcept {
         if (index >= table_size || !reader_.contains(table, table_size)) return {};
         const char* chars = reinterpret_cast<const char*>(reader_.data() + table + index);
@@ -524,16 +604,7 @@ private:
     }
 
     bool locate(std::uint64_t vaddr, std::uint64_t size, detail::file_location& where) const noexcept {
-        for (std::uint32_t i = 0; i < segment_count_; ++i) {
-            const segment s = segment_at(i);
-            if (s.type != detail::pt_load || vaddr < s.vaddr) continue;
-            const std::uint64_t into = vaddr - s.vaddr;
-            if (into > s.file_size || size > s.file_size - into) continue;
-            where.offset = s.offset + into;
-            where.available = s.file_size - into;
-            return true;
-        }
-        return false;
+        return detail::locate_in_loads(reader_, phoff_, segment_count_, vaddr, size, where);
     }
 
     // Walks the notes of one PT_NOTE segment; returns the error of the first malformed note.
@@ -640,6 +711,7 @@ private:
         const auto where = error_structure::program_header;
         const std::uint64_t size = reader_.size();
         bool have_load = false, have_dynamic = false;
+        std::uint32_t dynamic_segment = 0;
         std::uint64_t previous_end = 0, bias = 0, previous_vaddr = 0;
         uniform_load_bias_ = true;
         for (std::uint32_t i = 0; i < segment_count_; ++i) {
@@ -662,7 +734,7 @@ private:
             if (s.type == detail::pt_dynamic) {
                 if (have_dynamic) return fail(error_code::duplicate, "PT_DYNAMIC", 0, 0, 0);
                 have_dynamic = true;
-                dynamic_segment_ = i;
+                dynamic_segment = i;
             }
             if (s.type != detail::pt_load) continue;
             if (s.memory_size < s.file_size)
@@ -714,7 +786,7 @@ private:
             return false;
         }
         image_end_ = (previous_end + detail::minimum_page_size - 1) & ~(detail::minimum_page_size - 1);
-        return true;
+        return parse_notes(failure) && parse_dynamic(dynamic_segment, failure);
     }
 
     bool parse_notes(error& failure) const noexcept {
@@ -729,11 +801,11 @@ private:
         return true;
     }
 
-    bool parse_dynamic(error& failure) noexcept {
+    bool parse_dynamic(std::uint32_t dynamic_segment, error& failure) noexcept {
         using detail::make_error;
-        const segment d = segment_at(dynamic_segment_);
+        const segment d = segment_at(dynamic_segment);
         const std::uint64_t header =
-            phoff_ + std::uint64_t{dynamic_segment_} * detail::program_header_size;
+            phoff_ + std::uint64_t{dynamic_segment} * detail::program_header_size;
         detail::file_location table;
         if (!locate(d.vaddr, d.file_size, table) || table.offset != d.offset) {
             failure = make_error(error_code::unmapped_address, error_structure::dynamic_table,
@@ -745,10 +817,10 @@ private:
         const std::uint64_t capacity = d.file_size / detail::dynamic_entry_size;
         std::uint64_t strtab = 0, strsz = 0, symtab = 0, syment = 0, hash = 0, gnu_hash = 0,
                       versym = 0, verdef = 0, verdefnum = 0, rela = 0, relasz = 0, relaent = 0,
-                      jmprel = 0, pltrelsz = 0, pltrel = 0;
+                      jmprel = 0, pltrelsz = 0, pltrel = 0, relr = 0, relrsz = 0, relrent = 0;
         bool has_strtab = false, has_strsz = false, has_symtab = false, has_hash = false,
              has_gnu_hash = false, has_versym = false, has_verdef = false, has_rela = false,
-             has_jmprel = false, has_verdefnum = false;
+             has_jmprel = false, has_verdefnum = false, has_relr = false, has_relrent = false;
         // Counts are kept in 32 bits to keep `image` small; no real table comes near.
         dynamic_count_ = static_cast<std::uint32_t>(capacity > 0xffffffffu ? 0xffffffffu : capacity);
         for (std::uint64_t i = 0; i < capacity; ++i) {
@@ -787,10 +859,9 @@ private:
                 case detail::dt_relsz:
                     return fail(error_code::unsupported_feature, "DT_REL/DT_RELSZ",
                                 "ELF64 images on x86-64, aarch64 and riscv64 use DT_RELA");
-                case detail::dt_relr:
-                    return fail(error_code::unsupported_feature, "DT_RELR",
-                                "packed relative relocations; link without "
-                                "-z pack-relative-relocs");
+                case detail::dt_relr: relr = value; has_relr = true; break;
+                case detail::dt_relrsz: relrsz = value; break;
+                case detail::dt_relrent: relrent = value; has_relrent = true; break;
                 default: break;
             }
         }
@@ -950,7 +1021,9 @@ private:
                 return unmapped(detail::dt_verdef, "DT_VERDEF", verdef, detail::verdef_size,
                                 error_structure::version_definition);
             verdef_offset_ = location.offset;
-            verdef_available_ = location.available;
+            // Clamped to 32 bits to keep `image` small: a version chain is never 4 GiB long.
+            verdef_available_ = static_cast<std::uint32_t>(
+                location.available > 0xffffffffu ? 0xffffffffu : location.available);
             // More definitions than fit in the file cannot exist; the walk below stops at vd_next = 0.
             verdef_count_ = verdefnum > 0xffffffffu ? 0xffffffffu : static_cast<std::uint32_t>(verdefnum);
             std::uint64_t at = 0;
@@ -1001,6 +1074,9 @@ private:
                                        jmprel_count_, failure))
                 return false;
         }
+        if (has_relr && !read_relr_table(relr, relrsz, has_relrent ? relrent : 8,
+                                         entry_offset(detail::dt_relr), failure))
+            return false;
         std::uint32_t number = 0;
         const auto check = [&](std::uint64_t table, std::uint64_t count) {
             for (std::uint64_t i = 0; i < count; ++i, ++number) {
@@ -1041,6 +1117,8 @@ private:
                                          detail::relocation_entry_size, size, "sizeof(Elf64_Rela)");
             return false;
         }
+        // Linkers leave DT_RELA = 0 with DT_RELASZ = 0 when all relocations went to DT_RELR.
+        if (size == 0) return true;
         detail::file_location location;
         if (!locate(address, size, location)) {
             failure = detail::make_error(error_code::unmapped_address, error_structure::relocation,
@@ -1055,6 +1133,49 @@ private:
             return false;
         }
         count = static_cast<std::uint32_t>(size / detail::relocation_entry_size);
+        return true;
+    }
+
+    // DT_RELR: 64-bit words, the first an address; counts the relocations they encode.
+    bool read_relr_table(std::uint64_t address, std::uint64_t size, std::uint64_t entry_size,
+                         std::uint64_t entry_at, error& failure) noexcept {
+        using detail::make_error;
+        if (entry_size != 8) {
+            failure = make_error(error_code::bad_value, error_structure::dynamic_entry,
+                                 error::no_index, "DT_RELRENT", entry_at, 8, entry_size, "sizeof(Elf64_Relr)");
+            return false;
+        }
+        if (size % 8 != 0) {
+            failure = make_error(error_code::not_multiple, error_structure::dynamic_entry,
+                                 error::no_index, "DT_RELRSZ", entry_at, 8, size, "sizeof(Elf64_Relr)");
+            return false;
+        }
+        if (size == 0) return true;
+        detail::file_location location;
+        if (!locate(address, size, location)) {
+            failure = make_error(error_code::unmapped_address, error_structure::relocation,
+                                 error::no_index, "DT_RELR", entry_at, size, address);
+            return false;
+        }
+        std::uint64_t count = 0;
+        for (std::uint64_t k = 0; k < size / 8; ++k) {
+            const std::uint64_t entry = reader_.u64(location.offset + k * 8);
+            if (k == 0 && (entry & 1)) {
+                failure = make_error(error_code::bad_value, error_structure::relocation, 0,
+                                     "first DT_RELR word", location.offset, 0, entry & 1,
+                                     "an address, i.e. bit 0 clear");
+                return false;
+            }
+            count += (entry & 1) ? detail::count_bits(entry >> 1) : 1;
+        }
+        if (size / 8 > 0xffffffffu || count > 0xffffffffu) {
+            failure = make_error(error_code::too_many, error_structure::relocation, error::no_index,
+                                 "DT_RELR relocation count", entry_at, 0xffffffffu, count);
+            return false;
+        }
+        relr_offset_ = location.offset;
+        relr_words_ = static_cast<std::uint32_t>(size / 8);
+        relr_count_ = static_cast<std::uint32_t>(count);
         return true;
     }
 
@@ -1105,9 +1226,11 @@ private:
             }
         }
         if (names != 0) {
+            std::uint64_t shstrtab_offset = 0, shstrtab_size_ = 0;
             if (!string_table_section(static_cast<std::uint64_t>(names), "e_shstrndx",
-                                      detail::e_shstrndx, shstrtab_offset_, shstrtab_size_, failure))
+                                      detail::e_shstrndx, shstrtab_offset, shstrtab_size_, failure))
                 return false;
+            shstrtab_index_ = static_cast<std::uint32_t>(names);
             for (std::uint32_t i = 0; i < section_count_; ++i) {
                 const std::uint64_t at = shoff_ + std::uint64_t{i} * detail::section_header_size;
                 const std::uint32_t name = reader_.u32(at + detail::sh_name);
@@ -1131,11 +1254,12 @@ private:
                                      detail::symbol_entry_size, entry_size_found, "sizeof(Elf64_Sym)");
                 return false;
             }
+            std::uint64_t symtab_strtab_offset_ = 0, symtab_strtab_size_ = 0;
             if (!string_table_section(reader_.u32(at + detail::sh_link), "sh_link",
                                       at + detail::sh_link, symtab_strtab_offset_,
                                       symtab_strtab_size_, failure))
                 return false;
-            symtab_offset_ = reader_.u64(at + detail::sh_offset);
+            const std::uint64_t symtab_offset_ = reader_.u64(at + detail::sh_offset);
             if (size / detail::symbol_entry_size > 0xffffffffu) {
                 failure = make_error(error_code::too_many, error_structure::section_header, i,
                                      "sh_size / sh_entsize", at + detail::sh_size, 0xffffffffu,
@@ -1153,6 +1277,7 @@ private:
                     return false;
                 }
             }
+            symtab_index_ = i;
             break;
         }
         return true;
@@ -1191,14 +1316,14 @@ private:
     detail::byte_reader reader_{};
     std::uint64_t phoff_ = 0, shoff_ = 0;
     std::uint64_t first_load_vaddr_ = 0, image_end_ = 0;
-    std::uint64_t shstrtab_offset_ = 0, shstrtab_size_ = 0;
-    std::uint64_t symtab_offset_ = 0, symtab_strtab_offset_ = 0, symtab_strtab_size_ = 0;
     std::uint64_t dynamic_offset_ = 0, dynstr_offset_ = 0, dynstr_size_ = 0, dynsym_offset_ = 0;
-    std::uint64_t versym_offset_ = 0, verdef_offset_ = 0, verdef_available_ = 0;
+    std::uint64_t versym_offset_ = 0, verdef_offset_ = 0, relr_offset_ = 0;
     std::uint64_t rela_offset_ = 0, jmprel_offset_ = 0;
     sysv_table sysv_{};
     gnu_table gnu_{};
-    std::uint32_t segment_count_ = 0, load_count_ = 0, dynamic_segment_ = 0, section_count_ = 0;
+    std::uint32_t segment_count_ = 0, load_count_ = 0, section_count_ = 0;
+    std::uint32_t shstrtab_index_ = 0, symtab_index_ = 0, verdef_available_ = 0;
+    std::uint32_t relr_words_ = 0, relr_count_ = 0;
     std::uint32_t symtab_count_ = 0, dynamic_count_ = 0, dynsym_count_ = 0, verdef_count_ = 0;
     std::uint32_t rela_count_ = 0, jmprel_count_ = 0;
     machine machine_ = native_machine;

@@ -9,6 +9,9 @@
 // the vVAR size is a page multiple, mappings do not share pages, and the only dynamic relocations
 // are RELATIVE ones into writable segments (nothing may write to shared pages).
 //
+// DT_RELR (packed relative relocations, `-z pack-relative-relocs`) is supported: its implicit
+// addends are read from the file at plan time.
+//
 // A kernel or loader then: reserves vvar_size() + image_size() bytes, maps vVAR at the bottom,
 // maps each segment at image_base + image_offset (shared ones straight from the file pages,
 // private ones as a copy of `file_size` bytes followed by zeros), and calls `apply_relocations`
@@ -59,11 +62,10 @@ public:
     template <class F>
     constexpr void for_each_relocation(F&& visitor) const {
         const std::uint32_t relative = elf::relative_relocation_type(target_);
-        for (std::uint64_t i = 0; i < relocations_.size(); ++i) {
-            const elf::relocation r = relocations_[i];
-            if (r.type != relative) continue;
-            if (!elf::detail::visit(visitor, to_image_relative(r))) return;
-        }
+        relocations_.for_each([&](const elf::relocation& r) {
+            if (r.type != relative) return true;
+            return elf::detail::visit(visitor, to_image_relative(r));
+        });
     }
 
     // Copies up to out.size() relocations; returns how many were written.
@@ -83,7 +85,10 @@ private:
     constexpr relative_relocation to_image_relative(const elf::relocation& r) const noexcept {
         // The image base sits at link-time address vvar_size, so both the place and the value
         // shift down by it; a pointer into vVAR gets a negative value offset.
-        return {r.offset - vvar_size_, r.addend - static_cast<std::int64_t>(vvar_size_)};
+        // Unsigned arithmetic: make_load_plan bounds both, but a plan is plain data and must not
+        // overflow even on nonsense.
+        return {r.offset - vvar_size_,
+                static_cast<std::int64_t>(static_cast<std::uint64_t>(r.addend) - vvar_size_)};
     }
 
     std::array<segment_mapping, max_segments> segments_;  // the first segment_count_ are set
@@ -207,6 +212,16 @@ inline elf::result<load_plan> make_load_plan(const elf::image& image) noexcept {
                                        error_structure::relocation, index,
                                        mapped ? "RELATIVE relocation" : "r_offset", r.file_offset,
                                        8, r.offset));
+            failed = true;
+            return false;
+        }
+        // The value must point into the image (vVAR included, one past the end allowed):
+        // anything else is garbage that would become a wild pointer in every process.
+        const auto target = static_cast<std::uint64_t>(r.addend);
+        if (target > plan.vvar_size_ + plan.image_size_) {
+            out.set_failure(make_error(error_code::exceeds, error_structure::relocation, index,
+                                       "r_addend", r.file_offset, plan.vvar_size_ + plan.image_size_,
+                                       target, "the end of the image"));
             failed = true;
             return false;
         }

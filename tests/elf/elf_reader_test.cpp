@@ -26,16 +26,17 @@ constexpr kernel_names kernel_vdso_names() {
     }
 }
 
-bytes sample_vdso() {
-    const auto path = environment_path("VDSOKIT_ELF_SAMPLE_VDSO");
-    REQUIRE_FALSE(path.empty());
-    return read_file(path);
+// Kept alive for the whole run: an image is only a view of these bytes.
+const bytes& sample_vdso() {
+    static const bytes file = read_file(environment_path("VDSOKIT_ELF_SAMPLE_VDSO"));
+    REQUIRE_FALSE(file.empty());
+    return file;
 }
 
-bytes sample_library() {
-    const auto path = environment_path("VDSOKIT_ELF_SAMPLE_LIBRARY");
-    REQUIRE_FALSE(path.empty());
-    return read_file(path);
+const bytes& sample_library() {
+    static const bytes file = read_file(environment_path("VDSOKIT_ELF_SAMPLE_LIBRARY"));
+    REQUIRE_FALSE(file.empty());
+    return file;
 }
 
 image parse_or_fail(std::span<const std::byte> file) {

@@ -16,7 +16,7 @@ extern "C" std::size_t vdsokit_freestanding_probe(const unsigned char* bytes, st
     elf.for_each_section([&](const section& s) { total += s.name.size(); return true; });
     section found{};
     if (elf.find_section(".text", found)) total += found.size;
-    elf.for_each_dynamic_entry([&](std::int64_t tag, std::uint64_t value) { total += tag + value; });
+    elf.for_each_dynamic_entry([&](std::int64_t tag, std::uint64_t value) { total += static_cast<std::size_t>(tag) + value; });
     elf.for_each_dynamic_symbol([&](const symbol& s) { total += s.version.size() + s.defined(); });
     elf.for_each_symbol([&](const symbol& s) { total += s.value; });
     elf.for_each_relocation([&](const relocation& r) { total += r.offset; });

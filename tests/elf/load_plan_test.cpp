@@ -1,4 +1,6 @@
 // The load plan: what to map for a vDSO image, and the rules that make an image mappable.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "elf_test_support.hpp"
@@ -204,10 +206,48 @@ TEST_CASE("Segments that would share a page are refused") {
     REQUIRE(data >= 0);
     const std::uint64_t header = program_header_offset(copy, static_cast<std::uint32_t>(data));
     // Congruent and not overlapping byte-wise, but on the rodata segment's last page.
-    put(copy, header + elf::detail::p_vaddr, 8, 0x21b0);
-    put(copy, header + elf::detail::p_offset, 8, 0x11b0);
+    const std::uint64_t rodata = program_header_offset(copy, static_cast<std::uint32_t>(
+                                                                 find_program_header(copy, elf::detail::pt_load, 1)));
+    const std::uint64_t rodata_end =
+        (get(copy, rodata + elf::detail::p_vaddr, 8) + get(copy, rodata + elf::detail::p_memsz, 8) + 7) & ~7ull;
+    REQUIRE(rodata_end % 0x1000 != 0);
+    put(copy, header + elf::detail::p_vaddr, 8, rodata_end);
+    put(copy, header + elf::detail::p_offset, 8, rodata_end - 0x1000);
     const std::string text = plan_failure(copy);
     INFO(text);
     CHECK(text.find("program header 2: page-rounded p_vaddr = 0x2000 is below the page-rounded end "
                     "of the previous PT_LOAD 0x3000") == 0);
+}
+
+TEST_CASE("Packed relative relocations (DT_RELR) give the same plan as RELA ones") {
+    const bytes packed = read_file(environment_path("VDSOKIT_ELF_SAMPLE_VDSO_RELR"));
+    REQUIRE_FALSE(packed.empty());
+    REQUIRE(dynamic_entry_offset(packed, elf::detail::dt_relr) != 0);
+    auto packed_plan = make_load_plan(parse_or_fail(packed));
+    auto rela_plan = make_load_plan(parse_or_fail(sample()));
+    INFO((packed_plan ? std::string("ok") : message(packed_plan.failure())));
+    REQUIRE(packed_plan.ok());
+    REQUIRE(rela_plan.ok());
+    std::vector<std::pair<std::uint64_t, std::int64_t>> from_relr, from_rela;
+    packed_plan.value().for_each_relocation([&](const relative_relocation& r) { from_relr.emplace_back(r.image_offset, r.value_offset); });
+    rela_plan.value().for_each_relocation([&](const relative_relocation& r) { from_rela.emplace_back(r.image_offset, r.value_offset); });
+    std::sort(from_relr.begin(), from_relr.end());
+    std::sort(from_rela.begin(), from_rela.end());
+    CHECK(from_relr == from_rela);
+    CHECK(packed_plan.value().relocation_count() == 4);
+
+    const std::uint64_t base = 0x7f0000200000;
+    std::vector<std::byte> memory = load(packed_plan.value(), packed);
+    CHECK(apply_relocations(packed_plan.value(), base, memory) == 4);
+    for (const auto& [offset, value] : from_rela) CHECK(read_u64(memory, offset) == base + static_cast<std::uint64_t>(value));
+}
+
+TEST_CASE("A DT_RELR table that starts with a bitmap is refused") {
+    bytes packed = read_file(environment_path("VDSOKIT_ELF_SAMPLE_VDSO_RELR"));
+    const std::uint64_t relr = dynamic_table_file_offset(packed, elf::detail::dt_relr);
+    REQUIRE(relr != 0);
+    put(packed, relr, 8, get(packed, relr, 8) | 1);
+    auto parsed = elf::image::parse(packed);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(message(parsed.failure()).find("relocation 0: first DT_RELR word = 0x1, expected 0x0") == 0);
 }

@@ -4,13 +4,17 @@
 # the libFuzzer target for SECONDS. Any crash, sanitizer report or timeout fails the run; the
 # reproducer is left in WORK_DIR.
 set -eu
-fuzz=$1 generator=$2 seconds=$3 work=$4
+fuzz=$(realpath "$1") generator=$(realpath "$2") seconds=$3 work=$4
 shift 4
 rm -rf "$work/seeds" "$work/corpus"
 mkdir -p "$work/seeds" "$work/corpus"
 "$generator" "$work/seeds" "$@"
 cd "$work"
 jobs=${VDSOKIT_FUZZ_JOBS:-1}
+parallel=""
+# libFuzzer's -jobs runs children that log to fuzz-N.log; one job runs in this process instead.
+if [ "$jobs" -gt 1 ]; then parallel="-jobs=$jobs -workers=$jobs"; fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+# shellcheck disable=SC2086
 exec "$fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -print_final_stats=1 -jobs="$jobs" -workers="$jobs" corpus seeds
+    -print_final_stats=1 $parallel corpus seeds

@@ -7,10 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <thread>
 #include <vector>
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +38,7 @@ struct shared_state {
     std::atomic<std::uint32_t> confirmed[max_producers];      // pushes known to have succeeded
     std::atomic<std::uint32_t> producers_done;
     std::atomic<std::uint32_t> holding_slot;  // set by a process that parks holding a push_slot
+    std::atomic<std::uint32_t> kills_done;    // survivors keep working until every victim is dead
 };
 
 // Maps the file again, away from the inherited view, and checks that it really is elsewhere.
@@ -75,7 +78,9 @@ shared_state* map_own_view(vdsokit_test::shared_memory_file& file, std::uint32_t
         const std::size_t got = state.deque.pop_multiple(end == deque_end::front ? deque_end::back : deque_end::front,
                                                          std::span(out, round % 4 == 0 ? 2 : 1), batch_mode::burst);
         for (std::size_t i = 0; i < got; ++i) state.ledger.record(out[i]);
-        if (sequence >= items && state.producers_done.load() >= total_producers) _exit(0);
+        if (sequence >= items && state.producers_done.load() >= total_producers && state.kills_done.load() != 0)
+            _exit(0);
+        if (got == 0) sched_yield();
     }
 }
 
@@ -118,6 +123,7 @@ TEST_CASE("processes mapping the deque at different addresses exchange every ite
     vdsokit_test::shared_memory_file file(sizeof(shared_state));
     shared_state& state = *vdsokit_test::construct_shared<shared_state>(file);
     constexpr std::uint32_t processes = 4, items = 50000;
+    state.kills_done.store(1);  // nobody is killed here
     std::vector<pid_t> children;
     for (std::uint32_t id = 0; id < processes; ++id)
         children.push_back(spawn([&] { producer_consumer(file, id, items, processes); }));
@@ -163,6 +169,7 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
             ++kills;
         }
     }
+    state.kills_done.store(1);
     // Survivors must finish on their own: a dead process never blocks them.
     REQUIRE(wait_all(survivor_pids, std::chrono::seconds(120)));
     drain_into_ledger(state);
@@ -180,6 +187,8 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
     }
     const std::uint32_t leaked_slots = capacity - state.deque.free_slots();
     INFO("kills " << kills << ", lost items " << lost << ", leaked slots " << leaked_slots);
+    std::printf("killed %u processes mid-operation: %llu items lost, %u slots leaked (bound: %u each)\n",
+                kills, (unsigned long long)lost, leaked_slots, kills);
     REQUIRE(state.ledger.duplicates.load() == 0);
     REQUIRE(state.ledger.out_of_range.load() == 0);
     REQUIRE(lost <= kills);
@@ -207,6 +216,7 @@ TEST_CASE("a process killed while filling a push slot leaks exactly that slot an
     waitpid(victim, nullptr, 0);
     REQUIRE(state.deque.free_slots() == capacity - 1);
 
+    state.kills_done.store(1);
     const pid_t survivor = spawn([&] { producer_consumer(file, 0, 20000, 1); });
     REQUIRE(wait_all({survivor}, std::chrono::seconds(60)));
     drain_into_ledger(state);

@@ -16,6 +16,7 @@
 using vdsokit::batch_mode;
 using vdsokit::deque_end;
 using vdsokit_test::make_item;
+using vdsokit_test::stress_divisor;
 
 namespace {
 
@@ -145,13 +146,18 @@ void run_threaded_stress(std::uint32_t consumers, bool batches) {
                 const deque_end end = (sequence + p) % 2 ? deque_end::front : deque_end::back;
                 if (batches && sequence + 3 <= Items && sequence % 5 == 0) {
                     for (std::uint32_t i = 0; i < 3; ++i) batch[i] = make_item(p, sequence + i);
-                    const batch_mode mode = sequence % 2 ? batch_mode::bulk : batch_mode::burst;
-                    sequence += std::uint32_t(deque->push_multiple(end, batch, mode));
+                    // A bulk batch larger than the capacity can never succeed: use bursts there.
+                    const batch_mode mode = sequence % 2 && Capacity >= 3 ? batch_mode::bulk : batch_mode::burst;
+                    const auto pushed = std::uint32_t(deque->push_multiple(end, batch, mode));
+                    sequence += pushed;
+                    if (pushed == 0) std::this_thread::yield();
                 } else if (sequence % 7 == 3) {
                     if (auto slot = deque->push_slot(end)) slot.value() = make_item(p, sequence++);
+                    else std::this_thread::yield();
                 } else {
                     const std::uint64_t item = make_item(p, sequence);
                     if (end == deque_end::front ? deque->push_front(item) : deque->push_back(item)) ++sequence;
+                    else std::this_thread::yield();  // 2 cores, more threads: let a consumer run
                 }
             }
             producers_done.fetch_add(1);
@@ -171,6 +177,7 @@ void run_threaded_stress(std::uint32_t consumers, bool batches) {
                     got = (end == deque_end::front ? deque->pop_front(out[0]) : deque->pop_back(out[0])) ? 1 : 0;
                 for (std::size_t i = 0; i < got; ++i) ledger->record(out[i]);
                 if (got == 0 && finished && deque->empty()) return;
+                if (got == 0) std::this_thread::yield();
             }
         });
     }
@@ -183,18 +190,18 @@ void run_threaded_stress(std::uint32_t consumers, bool batches) {
 }
 
 TEST_CASE("threaded stress: producers and consumers at both ends of a small deque", "[deque][stress]") {
-    SECTION("2 producers, 2 consumers, capacity 4") { run_threaded_stress<4, 2, 200000>(2, false); }
+    SECTION("2 producers, 2 consumers, capacity 4") { run_threaded_stress<4, 2, 200000 / stress_divisor>(2, false); }
     SECTION("3 producers, 1 consumer, capacity 2, with batches and push slots") {
-        run_threaded_stress<2, 3, 100000>(1, true);
+        run_threaded_stress<2, 3, 100000 / stress_divisor>(1, true);
     }
-    SECTION("1 producer, 3 consumers, capacity 8, with batches") { run_threaded_stress<8, 1, 200000>(3, true); }
+    SECTION("1 producer, 3 consumers, capacity 8, with batches") { run_threaded_stress<8, 1, 200000 / stress_divisor>(3, true); }
 }
 
 // The case that livelocks the original deque: full, with producers pushing at both ends while a
 // single slow consumer drains. Every producer must finish (no livelock) and nothing is lost.
 TEST_CASE("a full deque with producers at both ends keeps making progress", "[deque][stress]") {
     auto deque = std::make_unique<vdsokit::deque<std::uint64_t, 2>>();
-    constexpr std::uint32_t producers = 4, items = 20000;
+    constexpr std::uint32_t producers = 4, items = 20000 / stress_divisor;
     using ledger_type = vdsokit_test::exactly_once_ledger<producers, items>;
     auto ledger = std::make_unique<ledger_type>();
     REQUIRE(deque->push_back(make_item(0, 0)));
@@ -206,10 +213,12 @@ TEST_CASE("a full deque with producers at both ends keeps making progress", "[de
         threads.emplace_back([&, p] {
             for (std::uint32_t sequence = p < 2 ? 1 : 0; sequence < items;) {
                 const std::uint64_t item = make_item(p, sequence);
-                if (p % 2 ? deque->push_front(item) : deque->push_back(item))
+                if (p % 2 ? deque->push_front(item) : deque->push_back(item)) {
                     ++sequence;
-                else
+                } else {
                     refused.fetch_add(1, std::memory_order_relaxed);
+                    if (refused.load(std::memory_order_relaxed) % 8 == 0) std::this_thread::yield();
+                }
             }
         });
     }

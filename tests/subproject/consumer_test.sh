@@ -21,7 +21,7 @@ cd "$work/consumer"
 env -u GREETER_REPEAT meson setup build >/dev/null || fail "configure with the subproject"
 env -u GREETER_REPEAT meson compile -C build >/dev/null || fail "build with the subproject"
 out=$(host_output build)
-[ "$out" = "host GREETER_REPEAT=2 image GREETER_REPEAT=2 exports=2" ] || fail "default build printed: $out"
+[ "$out" = "host GREETER_REPEAT=2 image GREETER_REPEAT=2 greetings=2" ] || fail "default build printed: $out"
 echo "ok: subproject build, default MUT_CFG: $out"
 
 # 2. Override from the environment; rebuild only on change.
@@ -30,7 +30,7 @@ before=$(stat -c %Y "$image")
 sleep 1
 GREETER_REPEAT=5 meson compile -C build >/dev/null || fail "build with GREETER_REPEAT=5"
 out=$(host_output build)
-[ "$out" = "host GREETER_REPEAT=5 image GREETER_REPEAT=5 exports=2" ] || fail "override build printed: $out"
+[ "$out" = "host GREETER_REPEAT=5 image GREETER_REPEAT=5 greetings=2" ] || fail "override build printed: $out"
 after=$(stat -c %Y "$image")
 [ "$after" != "$before" ] || fail "the image was not rebuilt when GREETER_REPEAT changed"
 echo "ok: GREETER_REPEAT=5 from the environment rebuilt the image: $out"
@@ -59,5 +59,5 @@ PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" PATH="$work/prefix/bin:$PATH" \
 grep -q "$work/prefix/include" build/build.ninja || fail "the consumer did not use the installed headers"
 env -u GREETER_REPEAT PATH="$work/prefix/bin:$PATH" meson compile -C build >/dev/null || fail "build against the installed vdsokit"
 out=$(host_output build)
-[ "$out" = "host GREETER_REPEAT=2 image GREETER_REPEAT=2 exports=2" ] || fail "installed build printed: $out"
+[ "$out" = "host GREETER_REPEAT=2 image GREETER_REPEAT=2 greetings=2" ] || fail "installed build printed: $out"
 echo "ok: built against the installed vdsokit (pkg-config, vdsokit-gen on PATH): $out"

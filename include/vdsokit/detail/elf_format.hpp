@@ -47,7 +47,7 @@ inline constexpr std::int64_t dt_null = 0, dt_pltrelsz = 2, dt_hash = 4, dt_strt
                               dt_symtab = 6, dt_rela = 7, dt_relasz = 8, dt_relaent = 9,
                               dt_strsz = 10, dt_syment = 11, dt_rel = 17, dt_relsz = 18,
                               dt_pltrel = 20, dt_textrel = 22, dt_jmprel = 23, dt_flags = 30,
-                              dt_relr = 36, dt_gnu_hash = 0x6ffffef5, dt_versym = 0x6ffffff0,
+                              dt_relrsz = 35, dt_relr = 36, dt_relrent = 37, dt_gnu_hash = 0x6ffffef5, dt_versym = 0x6ffffff0,
                               dt_verdef = 0x6ffffffc, dt_verdefnum = 0x6ffffffd;
 inline constexpr std::uint64_t df_textrel = 4;
 
@@ -68,6 +68,17 @@ inline constexpr std::uint64_t maximum_alignment = std::uint64_t{1} << 21;
 constexpr bool is_power_of_two(std::uint64_t value) noexcept {
     return value != 0 && (value & (value - 1)) == 0;
 }
+
+// Population count by SWAR arithmetic: __builtin_popcount may become a libgcc call
+// (__popcountdi2) on targets without a popcount instruction.
+constexpr std::uint64_t count_bits(std::uint64_t v) noexcept {
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (v * 0x0101010101010101ull) >> 56;
+}
+static_assert(count_bits(0) == 0 && count_bits(~std::uint64_t{0}) == 64 && count_bits(0x80000001) == 2,
+              "vdsokit: count_bits is broken");
 
 // Bounds-checked little-endian reads from the file.
 class byte_reader {

@@ -345,6 +345,12 @@ public:
     std::uint64_t image_size() const noexcept { return plan_.image_size(); }
     const vvar_type_identity& vvar_type() const noexcept { return notes_.vvar; }
     const std::vector<mut_cfg_value>& mut_cfg() const noexcept { return notes_.mut_cfg; }
+    // True while the file's size and modification time are the ones it had when validated.
+    bool unchanged_since_open() const noexcept {
+        struct stat now {};
+        return ::fstat(fd_.get(), &now) == 0 && now.st_size == opened_.st_size &&
+               now.st_mtim.tv_sec == opened_.st_mtim.tv_sec && now.st_mtim.tv_nsec == opened_.st_mtim.tv_nsec;
+    }
 
     image_file(image_file&& other) noexcept { *this = std::move(other); }
     image_file& operator=(image_file&& other) noexcept {
@@ -355,6 +361,7 @@ public:
         elf_ = other.elf_;
         plan_ = other.plan_;
         notes_ = std::move(other.notes_);
+        opened_ = other.opened_;
         return *this;
     }
 
@@ -390,6 +397,10 @@ private:
             if ((s.flags & segment_write) && (s.flags & segment_execute))
                 return result<image_file>::failure(name + ": a segment at image offset " + detail::hex(s.image_offset) +
                                                    " is both writable and executable (W^X)");
+            if (s.file_size > s.memory_size)
+                return result<image_file>::failure(name + ": the segment at image offset " + detail::hex(s.image_offset) +
+                                                   " has more file bytes (" + detail::hex(s.file_size) +
+                                                   ") than memory (" + detail::hex(s.memory_size) + ")");
             if (s.file_offset + s.file_size > image.bytes_.size())
                 return result<image_file>::failure(name + ": a segment's file bytes end at " +
                                                    detail::hex(s.file_offset + s.file_size) + ", beyond the file size " +
@@ -403,6 +414,7 @@ private:
             return result<image_file>::failure(name + ": its vVAR type " + image.notes_.vvar.describe() +
                                                " does not fit the vVAR region of " + std::to_string(image.plan_.vvar_size()) + " bytes");
         image.fd_ = std::move(fd);
+        image.opened_ = status;
         return image;
     }
 
@@ -412,6 +424,7 @@ private:
     elf::image elf_{};
     load_plan plan_{};
     image_notes notes_;
+    struct stat opened_ {};
 };
 
 namespace detail {
@@ -442,9 +455,12 @@ public:
         const auto host = vvar_type_identity::of<T>();
         if (auto mismatch = detail::vvar_mismatch(image, host); !mismatch.empty())
             return result<vvar_region>::failure(mismatch);
+        if (image.vvar_size() < sizeof(T))
+            return result<vvar_region>::failure(image.name() + ": its vVAR region of " + std::to_string(image.vvar_size()) +
+                                                " bytes cannot hold " + host.describe());
         auto region = make(image.vvar_size(), host, "vdsokit-vvar:" + host.name);
         if (!region) return region;
-        if (region->size_ != 0) new (region->data()) T{};
+        new (region->data()) T{};
         if (auto wrong = detail::check_real_field_offsets(*static_cast<const T*>(region->data()), host.name);
             !wrong.empty())
             return result<vvar_region>::failure(image.name() + ": " + wrong);
@@ -551,6 +567,11 @@ public:
             return result<image_mapping>::failure(name + ": needs " + std::to_string(plan.vvar_size()) +
                                                   " bytes of vVAR, the region has " + std::to_string(vvar.size()));
 
+        // The file must still hold the bytes we validated: refuse it if it was modified since (an
+        // in-place rewrite changes the modification time; a replaced file keeps our inode). Cheaper
+        // than comparing the mapped bytes, which would fault in every page up front.
+        if (!image.unchanged_since_open())
+            return result<image_mapping>::failure(name + ": the file was modified after it was validated; open it again");
         const std::size_t total = static_cast<std::size_t>(plan.vvar_size() + plan.image_size());
         void* reserved = ::mmap(nullptr, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (reserved == MAP_FAILED)
@@ -571,6 +592,7 @@ public:
             ::mmap(bottom, plan.vvar_size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, vvar.fd(), 0) == MAP_FAILED)
             return fail("mapping the vVAR memfd at " + hex(reinterpret_cast<std::uintptr_t>(bottom)) + " failed");
 
+        std::size_t relocated = 0;
         for (const segment_mapping& s : plan.segments()) {
             std::byte* const at = base + s.image_offset;
             const std::uint64_t file_pages = std::min<std::uint64_t>(detail::round_up_to_page(s.file_size), s.memory_size);
@@ -579,10 +601,6 @@ public:
                 if (file_pages != 0 && ::mmap(at, file_pages, PROT_READ, MAP_PRIVATE | MAP_FIXED, image.fd(),
                                               static_cast<off_t>(s.file_offset)) == MAP_FAILED)
                     return fail("mapping the segment at image offset " + hex(s.image_offset) + " from the file failed");
-                // The file must still hold the bytes we validated (it may have changed since).
-                if (std::memcmp(at, image.bytes().data() + s.file_offset, s.file_size) != 0)
-                    return result<image_mapping>::failure(name + ": the file changed while it was being loaded "
-                                                                 "(segment at image offset " + hex(s.image_offset) + ")");
                 if (s.memory_size > file_pages &&
                     ::mmap(at + file_pages, s.memory_size - file_pages, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS,
                            -1, 0) == MAP_FAILED)
@@ -593,8 +611,8 @@ public:
                     MAP_FAILED)
                     return fail("mapping the private segment at image offset " + hex(s.image_offset) + " failed");
                 std::memcpy(at, image.bytes().data() + s.file_offset, s.file_size);
-                apply_relocations(plan, reinterpret_cast<std::uint64_t>(base), s,
-                                  std::span<std::byte>(at, static_cast<std::size_t>(s.memory_size)));
+                relocated += apply_relocations(plan, reinterpret_cast<std::uint64_t>(base), s,
+                                               std::span<std::byte>(at, static_cast<std::size_t>(s.memory_size)));
             }
             // Never W+X: a private segment was RW and becomes its own flags (the image was
             // refused earlier if those are W+X); a shared one was R and becomes R or RX.
@@ -602,6 +620,11 @@ public:
                 return fail("mprotect of the segment at image offset " + hex(s.image_offset) + " to flags " +
                             std::to_string(s.flags) + " failed");
         }
+        // make_load_plan allows relocations only into private segments, so every one must have landed.
+        if (relocated != plan.relocation_count())
+            return result<image_mapping>::failure(name + ": applied " + std::to_string(relocated) + " of " +
+                                                  std::to_string(plan.relocation_count()) +
+                                                  " relative relocations; the others are outside every private segment");
         return mapping;
     }
 
