@@ -1,5 +1,7 @@
 // Every rule of the ELF reader, broken on a mutated copy of a real image: the error must name the
 // structure, the field, the file offset and the values, and no input may crash the reader.
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "elf_test_support.hpp"
@@ -205,4 +207,28 @@ TEST_CASE("Every mutation of every real image yields an error or a readable imag
             }
         }
     }
+}
+
+TEST_CASE("Inputs that once made the fuzzer report a bug now parse or fail cleanly") {
+    // tests/elf/corpus: a GNU hash bloom_shift above 31 (an undefined shift in the lookup) and a
+    // relocation addend that overflowed when made relative to the image base.
+    const std::string directory = environment_path("VDSOKIT_ELF_CORPUS");
+    REQUIRE_FALSE(directory.empty());
+    int inputs = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+        const bytes file = read_file(entry.path().string());
+        ++inputs;
+        for (machine target : {machine::x86_64, machine::aarch64, machine::riscv64}) {
+            auto parsed = image::parse(file, target);
+            if (!parsed) continue;
+            symbol found{};
+            parsed.value().for_each_dynamic_symbol([&](const symbol& s) {
+                parsed.value().lookup_gnu_hash(s.name, s.version, found);
+                parsed.value().lookup_sysv_hash(s.name, s.version, found);
+            });
+            auto plan = vdsokit::make_load_plan(parsed.value());
+            if (plan) plan.value().for_each_relocation([](const vdsokit::relative_relocation&) {});
+        }
+    }
+    CHECK(inputs >= 2);
 }

@@ -9,6 +9,8 @@ shift 4
 rm -rf "$work/seeds" "$work/corpus"
 mkdir -p "$work/seeds" "$work/corpus"
 "$generator" "$work/seeds" "$@"
+# Committed seeds: inputs that once found bugs.
+cp "$(dirname "$(realpath "$0")")"/corpus/* "$work/seeds/" 2>/dev/null || true
 cd "$work"
 jobs=${VDSOKIT_FUZZ_JOBS:-1}
 parallel=""
