@@ -25,11 +25,12 @@ enum segment_flag : std::uint32_t {
     segment_read = 4,
 };
 
-// One mapping to make. Offsets and sizes are page multiples.
+// One mapping to make. image_offset, file_offset and memory_size are page multiples; file_size is
+// exact, so that the zero-filled tail (.bss) is not overwritten with whatever follows in the file.
 struct segment_mapping {
     std::uint64_t image_offset;  // where it starts, relative to the image base
     std::uint64_t file_offset;   // where its bytes start in the image file
-    std::uint64_t file_size;     // bytes taken from the file; the rest of memory_size is zero
+    std::uint64_t file_size;     // bytes taken from the file from file_offset; the rest is zero
     std::uint64_t memory_size;   // bytes of address space it takes
     std::uint32_t flags;         // segment_flag bits
     bool shared;                 // read-only, may be shared by every address space; else private copy
