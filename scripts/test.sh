@@ -8,9 +8,11 @@ build=${VDSOKIT_BUILD_DIR:-build}
 if [ -d "$build" ]; then meson setup --reconfigure "$build" >/dev/null || exit 1
 else meson setup "$build" >/dev/null || exit 1; fi
 meson compile -C "$build" || { echo "0 passed, 1 failed"; exit 1; }
+log="$build/meson-logs/testlog.json"
+rm -f "$log"   # so the counts below are this run's, never a previous one's
 meson test -C "$build" --print-errorlogs "$@"
 status=$?
-log="$build/meson-logs/testlog.json"
+[ -f "$log" ] || { echo "0 passed, 1 failed"; exit 1; }
 passed=$(grep -c '"result": "OK"' "$log" || true)
 failed=$(grep -cE '"result": "(FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR)"' "$log" || true)
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi

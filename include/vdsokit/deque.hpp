@@ -25,7 +25,8 @@
 //    was pushing are not pushed, the elements it had popped are lost with it (they were delivered).
 //  - after its push was installed in the anchor: nothing, the next operation completes the push.
 //  - anywhere else (before a CAS, between loads): nothing.
-// Leaked slots only reduce the usable capacity; free_slots() exposes it.
+// Leaked slots only reduce the usable capacity; free_slots() exposes it, and
+// reclaim_leaked_slots() gives them back at a quiescent point (nothing running anywhere).
 //
 // Limits: Capacity is a power of two <= 2^30. The anchor version and cell tags are 32 bits: a
 // thread stalled between reading the anchor and its CAS for exactly a multiple of 2^32 anchor
@@ -174,6 +175,33 @@ public:
     // Slots not held by the deque, an operation in flight, or a process that died holding them.
     // With the deque quiescent, capacity() - size() - free_slots() is the number of leaked slots.
     [[nodiscard]] std::uint32_t free_slots() const noexcept { return Capacity - load_pool().taken; }
+
+    // Gives every leaked slot (held by a process that died) back to the pool and returns how many.
+    // Only at a quiescent point: no operation may run concurrently in any address space (e.g. a
+    // supervisor that has paused or reaped all users after a crash). O(Capacity).
+    std::uint32_t reclaim_leaked_slots() noexcept {
+        const anchor_state anchor = load_anchor();
+        complete_pending(anchor);
+        const std::uint32_t free_before = free_slots();
+        constexpr std::uint32_t unclaimed = 0xffffffffu, in_deque = 0xfffffffeu;
+        for (std::uint32_t slot = 0; slot < Capacity; ++slot) links_[slot].store(unclaimed, std::memory_order_relaxed);
+        for (std::uint32_t position = anchor.front; position != anchor.back; ++position) {
+            const auto slot = std::uint32_t(cells_[position & index_mask].load(std::memory_order_relaxed));
+            links_[slot].store(in_deque, std::memory_order_relaxed);
+        }
+        std::uint32_t free_count = 0, top = no_slot, previous = no_slot;
+        for (std::uint32_t slot = 0; slot < Capacity; ++slot) {
+            if (links_[slot].load(std::memory_order_relaxed) != unclaimed) continue;
+            if (previous == no_slot) top = slot;
+            else write_link(previous, slot);
+            previous = slot;
+            ++free_count;
+        }
+        const pool_state pool = load_pool();
+        const pool_state rebuilt{top, Capacity - free_count, pool.tag + 1};
+        detail::compare_exchange_wide(pool_, pack(pool), pack(rebuilt));
+        return free_count - free_before;
+    }
 
     static constexpr std::uint64_t vdsokit_layout_fingerprint() noexcept {
         return fingerprint_builder{}

@@ -33,9 +33,11 @@ struct image_facts {
     const char* vvar_type;           // the vVAR type as the vDSO source named it
 };
 
+// A MUT_CFG value as the image recorded it: decimal text (enums by their underlying value), so
+// every 64-bit value of either signedness fits.
 struct mut_cfg_entry {
     const char* name;
-    long long value;
+    const char* value;
 };
 
 // The function at `offset` bytes from the image base, typed as the API declares it.

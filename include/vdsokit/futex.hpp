@@ -8,6 +8,8 @@
 //
 // `shared_event` is an event count for "wait until something changed" (a queue became non-empty
 // or non-full): the waker pays a syscall only while someone sleeps; hot paths stay syscall-free.
+// A process killed while asleep leaves the sleeper count raised: nobody blocks, but every notify
+// then makes a (harmless) FUTEX_WAKE call.
 //
 // Freestanding: raw system calls, no libc.
 #pragma once

@@ -37,6 +37,21 @@ struct mut_cfg_override {
     std::uint64_t magnitude;
 };
 
+// An enum override by enumerator name: `pick` returns `Enum::name` for the constant's declared
+// enum, so the compiler, not vdsokit-gen, resolves the name (and refuses one the enum lacks).
+template <class Pick>
+struct mut_cfg_enumerator {
+    Pick pick;
+};
+template <class Pick>
+mut_cfg_enumerator(Pick) -> mut_cfg_enumerator<Pick>;
+
+template <class T> struct is_mut_cfg_enumerator : std::false_type {};
+template <class Pick> struct is_mut_cfg_enumerator<mut_cfg_enumerator<Pick>> : std::true_type {};
+
+template <class T>
+using mut_cfg_type = T;  // lets a multi-word type take a braced, non-narrowing initialiser
+
 // Not constexpr on purpose: reaching it during constant evaluation is the error message.
 inline void mut_cfg_override_is_out_of_range_for_the_declared_type() {}
 
@@ -44,6 +59,10 @@ template <class T, class Override>
 consteval T resolve_mut_cfg(T default_value, Override override_value) {
     if constexpr (std::is_same_v<Override, no_mut_cfg_override>) {
         return default_value;
+    } else if constexpr (is_mut_cfg_enumerator<Override>::value) {
+        static_assert(std::is_enum_v<T>, "vdsokit: a MUT_CFG override names an enumerator, but the "
+                                         "constant is not an enum.");
+        return override_value.pick(std::type_identity<T>{});
     } else {
         static_assert(std::is_same_v<Override, mut_cfg_override>);
         if constexpr (std::is_same_v<T, bool>) {
@@ -51,10 +70,10 @@ consteval T resolve_mut_cfg(T default_value, Override override_value) {
                 mut_cfg_override_is_out_of_range_for_the_declared_type();
             return override_value.magnitude == 1;
         } else {
-            using underlying = typename std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>,
-                                                           std::type_identity<T>>::type;
-            static_assert(std::is_integral_v<underlying>,
-                          "vdsokit: MUT_CFG supports integers, bool and enums.");
+            static_assert(!std::is_enum_v<T>, "vdsokit: this MUT_CFG constant is an enum: override it "
+                                              "with an enumerator name, not a number.");
+            static_assert(std::is_integral_v<T>, "vdsokit: MUT_CFG supports integers, bool and enums.");
+            using underlying = T;
             if (override_value.negative) {
                 if constexpr (std::is_unsigned_v<underlying>) {
                     if (override_value.magnitude != 0)
@@ -116,7 +135,9 @@ consteval auto make_mut_cfg_note(const char (&name)[NameSize], T value) noexcept
 
 // Overrides live in ::vdsokit_mut_cfg; defaults in a namespace it nominates, so qualified lookup
 // finds an override when one was declared and the default marker otherwise.
-namespace vdsokit_mut_cfg_defaults {}
+namespace vdsokit_mut_cfg_defaults {
+inline constexpr bool overrides_included = false;
+}
 namespace vdsokit_mut_cfg {
 using namespace ::vdsokit_mut_cfg_defaults;
 }
@@ -129,11 +150,15 @@ using namespace ::vdsokit_mut_cfg_defaults;
 #define VDSOKIT_DETAIL_MUT_CFG_NOTE(name) static_assert(true)
 #endif
 
-// Declares `inline constexpr type name`, `default_value` unless this build overrides it.
+// Declares `inline constexpr type name`, `default_value` unless this build overrides it. At global
+// scope, after this build's overrides header.
 #define VDSOKIT_MUT_CFG(type, name, default_value)                                                 \
+    static_assert(::vdsokit_mut_cfg::overrides_included,                                           \
+                  "vdsokit: MUT_CFG " #name " is declared before this build's overrides header: "  \
+                  "#include the <vdso>_mut_cfg.hpp that vdsokit-gen mut-cfg writes first");        \
     namespace vdsokit_mut_cfg_defaults {                                                           \
     inline constexpr ::vdsokit::detail::no_mut_cfg_override name{};                                \
     }                                                                                              \
-    inline constexpr type name =                                                                   \
-        ::vdsokit::detail::resolve_mut_cfg<type>(default_value, ::vdsokit_mut_cfg::name);          \
+    inline constexpr type name = ::vdsokit::detail::resolve_mut_cfg<type>(                         \
+        ::vdsokit::detail::mut_cfg_type<type>{default_value}, ::vdsokit_mut_cfg::name);            \
     VDSOKIT_DETAIL_MUT_CFG_NOTE(name)

@@ -10,6 +10,11 @@
 // words are relaxed atomics, the reader orders them with an acquire fence before re-reading the
 // counter, and the writer with a release fence after making the counter odd.
 //
+// A writer that dies between write_begin() and write_end() leaves the counter odd, and readers
+// then wait in read_begin() for good: the writer must be the kernel, or a process whose death
+// ends the readers' use of the data too. `seqlock::try_load` makes one attempt and never waits,
+// for readers that must stay live and have a fallback (vclock falls back to the system call).
+//
 // Freestanding: no heap, exceptions, RTTI or libc.
 #pragma once
 

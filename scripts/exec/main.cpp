@@ -2,7 +2,7 @@
 // kernel's, doing in user space what a kernel's exec does.
 //
 //   vdsokit-exec [--realtime SECONDS[.FRACTION]] [--monotonic SECONDS[.FRACTION]] [--fallback]
-//                [--tick-ms N] [--] PROGRAM [ARGUMENT...]
+//                [--tick-ms N] [--vdso PATH] [--] PROGRAM [ARGUMENT...]
 //
 // It checks PROGRAM (64-bit little-endian x86-64 ELF, ET_EXEC or static-PIE, no PT_INTERP), maps
 // its PT_LOADs where they must go (fixed for ET_EXEC, at a free base for static-PIE), maps the
@@ -15,12 +15,17 @@
 //   --fallback     every clock and getcpu in mode syscall: the vDSO makes the real system call
 //   --tick-ms N    a thread advances the page every N ms, as a timer tick does (default 4; 0 = off,
 //                  then the *_COARSE clocks stand still)
+//   --vdso PATH    map this image file instead of the embedded one (e.g. your own build of
+//                  examples/vclock); it is validated by vdsokit's loader and must carry the
+//                  vclock::time_page vVAR layout note
 //
 // The clocks are lines in the TSC, whose rate is measured against CLOCK_MONOTONIC_RAW at start.
 // The harness itself is a PIE, so it sits far from the 0x400000 an ET_EXEC program wants; the
 // program's segments are mapped with MAP_FIXED_NOREPLACE, so any overlap is an error, not damage.
 #include <elf.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -41,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include <vdsokit/linux/loader.hpp>
 #include <vdsokit/vclock.hpp>
 
 #include "map_vclock.hpp"
@@ -66,7 +72,7 @@ const char* program_name = "vdsokit-exec";
 [[noreturn]] void usage() {
     std::fprintf(stderr,
                  "usage: %s [--realtime SECONDS[.FRACTION]] [--monotonic SECONDS[.FRACTION]] [--fallback]\n"
-                 "       %*s [--tick-ms N] [--] PROGRAM [ARGUMENT...]\n"
+                 "       %*s [--tick-ms N] [--vdso PATH] [--] PROGRAM [ARGUMENT...]\n"
                  "Runs a static x86-64 program with vdsokit's vclock vDSO (AT_SYSINFO_EHDR).\n",
                  program_name, static_cast<int>(std::strlen(program_name)), "");
     std::exit(2);
@@ -77,6 +83,7 @@ struct options {
     bool has_realtime = false, has_monotonic = false;
     vclock::kernel_timespec realtime{}, monotonic{};
     unsigned tick_ms = 4;
+    std::string vdso_path;
     int program_index = 0;
 };
 
@@ -111,10 +118,17 @@ options parse_options(int argc, char** argv) {
         } else if (word == "--monotonic") {
             o.monotonic = parse_seconds("--monotonic", value());
             o.has_monotonic = true;
+        } else if (word == "--vdso") {
+            o.vdso_path = value();
         } else if (word == "--fallback") {
             o.fallback = true;
         } else if (word == "--tick-ms") {
-            o.tick_ms = static_cast<unsigned>(parse_seconds("--tick-ms", value()).tv_sec);
+            const char* text = value();
+            char* end = nullptr;
+            const unsigned long milliseconds = std::strtoul(text, &end, 10);
+            if (end == text || *end != '\0' || milliseconds > 60'000)
+                die(std::string("--tick-ms: '") + text + "' is not a number of milliseconds (0 to 60000)");
+            o.tick_ms = static_cast<unsigned>(milliseconds);
         } else if (word == "--help" || word == "-h") {
             usage();
         } else if (word.rfind("--", 0) == 0) {
@@ -342,7 +356,12 @@ void write_time_page(vclock::time_page& page, const options& o) {
 
 // The timer tick. It runs in this process beside the program, which never sees it; exit_group
 // from the program ends it.
+// The thread blocks every signal: a process-directed signal must reach the program's thread, whose
+// handlers expect the program's libc and TLS, never this one.
 void start_ticker(vclock::time_page* page, unsigned tick_ms) {
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
     std::thread([page, tick_ms] {
         const timespec period{static_cast<time_t>(tick_ms / 1000), static_cast<long>(tick_ms % 1000) * 1'000'000};
         for (;;) {
@@ -350,6 +369,7 @@ void start_ticker(vclock::time_page* page, unsigned tick_ms) {
             vclock::advance(*page, vclock::read_cycles());
         }
     }).detach();
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 // ---- The initial stack ---------------------------------------------------------------------
@@ -394,10 +414,30 @@ int main(int argc, char** argv) {
     const options o = parse_options(argc, argv);
     const program target = read_program(argv[o.program_index]);
 
-    vdsokit::exec::mapped_image vdso;
-    if (const std::string error = vdsokit::exec::map_embedded_image(vclock_vdso::embedded::image, vdso); !error.empty())
-        die("mapping the vclock vDSO: " + error);
-    auto* page = new (vdso.kernel_vvar) vclock::time_page{};
+    // The vDSO: the embedded image, or --vdso PATH through vdsokit's loader (which checks the file
+    // and that its vVAR is a vclock::time_page). Nothing here is ever unmapped: we never return.
+    const unsigned char* image_base = nullptr;
+    vclock::time_page* page = nullptr;
+    if (o.vdso_path.empty()) {
+        vdsokit::exec::mapped_image vdso;
+        if (const std::string error = vdsokit::exec::map_embedded_image(vclock_vdso::embedded::image, vdso); !error.empty())
+            die("mapping the vclock vDSO: " + error);
+        image_base = vdso.image_base;
+        page = new (vdso.kernel_vvar) vclock::time_page{};
+    } else {
+        namespace host = vdsokit::host;
+        auto image = host::image_file::open(o.vdso_path);
+        if (!image) die("--vdso: " + image.error());
+        auto vvar = host::vvar_region::create<vclock::time_page>(*image);
+        if (!vvar) die("--vdso: " + vvar.error());
+        auto mapping = host::image_mapping::map(*image, *vvar);
+        if (!mapping) die("--vdso: " + mapping.error());
+        auto* kept = new host::image_mapping(std::move(*mapping));
+        new host::vvar_region(std::move(*vvar));
+        new host::image_file(std::move(*image));
+        image_base = static_cast<const unsigned char*>(kept->image_base());
+        page = kept->vvar<vclock::time_page>();
+    }
     write_time_page(*page, o);
 
     const loaded_program loaded = load_program(target);
@@ -429,7 +469,7 @@ int main(int argc, char** argv) {
         words.push_back(type);
         words.push_back(value);
     };
-    aux(AT_SYSINFO_EHDR, reinterpret_cast<std::uint64_t>(vdso.image_base));
+    aux(AT_SYSINFO_EHDR, reinterpret_cast<std::uint64_t>(image_base));
     aux(AT_MINSIGSTKSZ, getauxval(AT_MINSIGSTKSZ));
     aux(AT_HWCAP, getauxval(AT_HWCAP));
     aux(AT_PAGESZ, page_bytes);

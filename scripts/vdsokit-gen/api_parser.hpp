@@ -74,6 +74,46 @@ inline bool starts_with_any(const std::vector<token>& declaration, std::initiali
     return false;
 }
 
+// The first identifier that is not an attribute: where the return type starts.
+inline const token* first_word(const std::vector<token>& declaration) {
+    for (std::size_t i = 0; i < declaration.size(); ++i) {
+        if (declaration[i].is("[") && i + 1 < declaration.size() && declaration[i + 1].is("[")) {
+            i = skip_balanced(declaration, i) - 1;
+        } else if (declaration[i].is_identifier() && is_attribute_keyword(declaration[i].text) &&
+                   i + 1 < declaration.size() && declaration[i + 1].is("(")) {
+            i = skip_balanced(declaration, i + 1) - 1;
+        } else if (declaration[i].is_identifier()) {
+            return &declaration[i];
+        }
+    }
+    return nullptr;
+}
+
+// True if one of `words` appears before the declared name (outside [[attributes]]).
+inline bool has_specifier(const std::vector<token>& declaration, const token* name,
+                          std::initializer_list<const char*> words) {
+    for (std::size_t i = 0; i < declaration.size() && &declaration[i] != name; ++i) {
+        if (declaration[i].is("[") && i + 1 < declaration.size() && declaration[i + 1].is("[")) {
+            i = skip_balanced(declaration, i) - 1;
+            continue;
+        }
+        for (const char* word : words)
+            if (declaration[i].is(word)) return true;
+    }
+    return false;
+}
+
+// True if the declaration has a comma outside any brackets: several declarators in one.
+inline bool declares_several(const std::vector<token>& declaration) {
+    int depth = 0;
+    for (const token& t : declaration) {
+        if (t.is("(") || t.is("[") || t.is("{")) ++depth;
+        if (t.is(")") || t.is("]") || t.is("}")) --depth;
+        if (depth == 0 && t.is(",")) return true;
+    }
+    return false;
+}
+
 }  // namespace detail
 
 inline api_declarations parse_api_header(const std::string& file_name, std::string_view text) {
@@ -91,6 +131,7 @@ inline api_declarations parse_api_header(const std::string& file_name, std::stri
     };
     std::vector<scope> scopes;
     std::set<std::string> seen;
+    std::vector<std::pair<int, int>> c_blocks;  // first and last line of each extern "C" { }
 
     auto in_c_linkage = [&] {
         for (auto it = scopes.rbegin(); it != scopes.rend(); ++it) {
@@ -160,12 +201,29 @@ inline api_declarations parse_api_header(const std::string& file_name, std::stri
                              "with C linkage (shared data belongs in vVAR)");
             return i;
         }
-        if (has_body && !detail::starts_with_any(declaration, {"static", "inline"})) {
+        if (name == detail::first_word(declaration)) {
+            fail(name->line, "'" + name->text + "(...)' has no return type: a macro invocation? vdsokit-gen "
+                             "does not expand macros, so write the declaration out");
+            return i;
+        }
+        if (detail::declares_several(declaration)) {
+            fail(first_line, "declares several names in one declaration: declare one function per "
+                             "declaration (a template argument with a comma needs a typedef)");
+            return i;
+        }
+        for (const token& t : declaration)
+            if (t.is("__asm__") || t.is("asm") || t.is("__asm")) {
+                fail(t.line, "'" + name->text + "' renames its symbol with an asm label: the dispatch table "
+                             "needs the symbol to be the declared name");
+                return i;
+            }
+        const bool not_exported = detail::has_specifier(declaration, name, {"static", "inline", "constexpr", "consteval"});
+        if (has_body && !not_exported) {
             fail(name->line, "'" + name->text + "' has a body: api.hpp declares the API, the vDSO "
                              "sources define it");
             return i;
         }
-        if (detail::starts_with_any(declaration, {"static", "inline"})) return i;  // not exported
+        if (not_exported) return i;
         if (!seen.insert(name->text).second) return i;  // a redeclaration
         out.functions.push_back({name->text, qualification() + "::" + name->text, name->line});
         return i;
@@ -181,6 +239,7 @@ inline api_declarations parse_api_header(const std::string& file_name, std::stri
                 fail(t.line, "unbalanced '}'");
                 break;
             }
+            if (scopes.back().kind == scope_kind::c_linkage) c_blocks.push_back({scopes.back().line, t.line});
             scopes.pop_back();
             ++i;
         } else if (t.is("namespace") || (t.is("inline") && i + 1 < tokens.size() && tokens[i + 1].is("namespace"))) {
@@ -188,7 +247,7 @@ inline api_declarations parse_api_header(const std::string& file_name, std::stri
             std::string name;
             std::size_t k = i + 1;
             for (; k < tokens.size() && (tokens[k].is_identifier() || tokens[k].is("::")); ++k)
-                name += tokens[k].text;
+                if (!tokens[k].is("inline")) name += tokens[k].text;
             if (k < tokens.size() && tokens[k].is("{")) {
                 scopes.push_back({scope_kind::name_space, name, t.line});
                 i = k + 1;
@@ -209,6 +268,18 @@ inline api_declarations parse_api_header(const std::string& file_name, std::stri
     }
     if (out.errors.empty() && !scopes.empty())
         fail(scopes.back().line, "this '{' is never closed");
+    // Declarations are read without preprocessing, so a conditional inside an API block would be
+    // read on both branches. `#ifdef __cplusplus` around the block itself is fine.
+    for (const directive& d : file.directives) {
+        const bool conditional = d.text.rfind("#if", 0) == 0 || d.text.rfind("#elif", 0) == 0 ||
+                                 d.text.rfind("# if", 0) == 0;
+        if (!conditional || d.text.find("__cplusplus") != std::string::npos) continue;
+        for (const auto& [first, last] : c_blocks)
+            if (out.errors.empty() && d.line > first && d.line < last)
+                fail(d.line, "a conditional inside extern \"C\": vdsokit-gen reads the API without "
+                             "preprocessing, so declare every function unconditionally (the vDSO can "
+                             "define a stub where a feature is off)");
+    }
     if (out.errors.empty() && out.functions.empty())
         fail(1, "declares no extern \"C\" function: a vDSO API needs at least one");
     return out;

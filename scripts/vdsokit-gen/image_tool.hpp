@@ -211,12 +211,29 @@ inline std::vector<std::string> check_and_render(const image_tool_options& optio
             exported[name] = to_string(s.version);
     });
     std::set<std::string> expected(options.extra_exports.begin(), options.extra_exports.end());
+    for (const auto& alias : options.extra_exports)
+        if (!exported.contains(alias)) fail("does not export '" + alias + "', which --export names");
     for (const auto& function : api.functions) {
         expected.insert(function.name);
-        if (!exported.contains(function.name))
-            problems.push_back(options.api_path + ":" + std::to_string(function.line) + ": error: '" + function.name +
-                               "' is declared but " + options.image_path +
+        const std::string at = options.api_path + ":" + std::to_string(function.line) + ": error: '" + function.name + "' ";
+        if (function.name == "bind") {
+            problems.push_back(at + "clashes with dispatch_table::bind: give the function another name");
+            continue;
+        }
+        if (!exported.contains(function.name)) {
+            problems.push_back(at + "is declared but " + options.image_path +
                                " does not export it (define it in the vDSO sources with C linkage)");
+            continue;
+        }
+        // A data object of the same name would be "called" by the dispatch table.
+        elf::symbol s{};
+        image.lookup(function.name.c_str(), s);
+        const bool in_text = std::any_of(loads.begin(), loads.end(), [&](const elf::segment& segment) {
+            return (segment.flags & segment_execute) && s.value >= segment.vaddr && s.value < segment.vaddr + segment.memory_size;
+        });
+        if (s.type != stt_func || !in_text)
+            problems.push_back(at + "is exported by " + options.image_path +
+                               " but not as a function in an executable segment (a variable of the same name?)");
     }
     for (const auto& [name, version] : exported) {
         if (!expected.contains(name))
@@ -313,21 +330,24 @@ inline std::vector<std::string> check_and_render(const image_tool_options& optio
     out += "        };\n    }\n};\n";
     out += "static_assert(::vdsokit::is_dispatch_table<dispatch_table>);\n";
     if (!mut_cfg.empty()) {
-        out += "\n// The MUT_CFG values the image was built with.\n";
+        out += "\n// The MUT_CFG values the image was built with (enums by their underlying value).\n";
         out += "inline constexpr ::vdsokit::mut_cfg_entry mut_cfg[] = {\n";
-        for (const auto& entry : mut_cfg) out += "    {\"" + entry.name + "\", " + entry.value + "},\n";
+        for (const auto& entry : mut_cfg) out += "    {\"" + entry.name + "\", \"" + entry.value + "\"},\n";
         out += "};\n";
     }
     out += "\n}  // namespace " + ns + "\n";
-    if (!options.config_headers.empty()) {
+    if (!options.config_headers.empty() && !mut_cfg.empty()) {
         out += "\n// The caller must see the values the image was built with.\n";
         for (const auto& entry : mut_cfg) {
-            const std::string cast = entry.kind == note::mut_cfg_kind::signed_integer ? "static_cast<long long>"
-                                                                                       : "static_cast<unsigned long long>";
-            out += "static_assert(" + cast + "(" + entry.name + ") == " + entry.value +
-                   (entry.kind == note::mut_cfg_kind::signed_integer ? "ll" : "ull") + ",\n              \"vdsokit: " +
-                   entry.name + " differs between this build and " + options.name +
-                   "'s image (" + entry.value + "): rebuild both with the same MUT_CFG values\");\n";
+            const bool negative = !entry.value.empty() && entry.value[0] == '-';
+            // The most negative value has no literal: spell it as an expression.
+            const std::string literal = !negative ? entry.value + "ull"
+                                        : entry.value == "-9223372036854775808" ? "(-9223372036854775807ll - 1)"
+                                                                                 : entry.value + "ll";
+            const std::string cast = negative ? "static_cast<long long>" : "static_cast<unsigned long long>";
+            out += "static_assert(" + cast + "(" + entry.name + ") == " + literal + ",\n              \"vdsokit: " +
+                   entry.name + " differs between this build and " + options.name + "'s image (" + entry.value +
+                   "): rebuild both with the same MUT_CFG values\");\n";
         }
     }
 

@@ -62,17 +62,21 @@ struct arguments {
     }
 };
 
-arguments parse_arguments(int argc, char** argv, const std::set<std::string>& flag_names) {
+// Options take one value; flags none. An option the command does not know is an error, so a typo
+// cannot silently drop a check.
+std::optional<arguments> parse_arguments(int argc, char** argv, const std::set<std::string>& option_names,
+                                         const std::set<std::string>& flag_names) {
     arguments out;
     for (int i = 2; i < argc; ++i) {
         std::string word = argv[i];
         if (word.rfind("--", 0) == 0) {
             if (flag_names.contains(word)) {
                 out.flags.insert(word);
-            } else if (i + 1 < argc) {
+            } else if (option_names.contains(word) && i + 1 < argc) {
                 out.options[word].push_back(argv[++i]);
             } else {
-                out.options[word];
+                std::cerr << "vdsokit-gen " << argv[1] << ": error: " << (option_names.contains(word) ? "option " + word + " needs a value" : "unknown option " + word) << '\n';
+                return std::nullopt;
             }
         } else {
             out.positional.push_back(word);
@@ -181,7 +185,7 @@ int run_mut_cfg(const arguments& args) {
     }
     for (auto& [name, override_value] : overrides) {
         const mut_cfg_constant& constant = *by_name.at(name);
-        if (auto problem = check_override(constant, scan, override_value.text, override_value.value))
+        if (auto problem = check_override(constant, scan, override_value))
             errors.push_back({constant.file, constant.line, "MUT_CFG " + name + ": \"" + override_value.text +
                                                                 "\" (from " + override_value.source + ") " + *problem});
     }
@@ -195,11 +199,17 @@ int run_mut_cfg(const arguments& args) {
                   (it == overrides.end() ? constant.default_value + "  (default)"
                                          : it->second.text + "  (from " + it->second.source + ")") + "\n";
     }
-    header += "#pragma once\n\n#include <vdsokit/mut_cfg.hpp>\n\nnamespace vdsokit_mut_cfg {\n";
-    for (const auto& [name, override_value] : overrides)
-        header += "inline constexpr ::vdsokit::detail::mut_cfg_override " + name + "{" +
-                  (override_value.value.negative ? "true" : "false") + ", " +
-                  std::to_string(override_value.value.magnitude) + "u};\n";
+    header += "#pragma once\n\n#include <type_traits>\n\n#include <vdsokit/mut_cfg.hpp>\n\nnamespace vdsokit_mut_cfg {\n"
+              "inline constexpr bool overrides_included = true;\n";
+    for (const auto& [name, override_value] : overrides) {
+        if (override_value.is_enumerator)  // resolved by the compiler against the declared enum
+            header += "inline constexpr ::vdsokit::detail::mut_cfg_enumerator " + name +
+                      "{[]<class Enum>(std::type_identity<Enum>) { return Enum::" + override_value.enumerator + "; }};\n";
+        else
+            header += "inline constexpr ::vdsokit::detail::mut_cfg_override " + name + "{" +
+                      (override_value.value.negative ? "true" : "false") + ", " +
+                      std::to_string(override_value.value.magnitude) + "u};\n";
+    }
     header += "}  // namespace vdsokit_mut_cfg\n";
     if (!write_if_changed(out, header)) {
         std::cerr << out << ": error: cannot write\n";
@@ -220,6 +230,11 @@ int run_api(const arguments& args) {
     options.allow_relocations = !args.flags.contains("--no-relocations");
     if (options.name.empty() || options.api_path.empty() || options.image_path.empty() || options.out_dir.empty())
         return usage("api needs --name NAME --api API_HEADER --so IMAGE --out-dir DIR");
+    if (!is_identifier_text(options.name)) {
+        std::cerr << "vdsokit-gen api: error: --name '" << options.name
+                  << "' must be a C++ identifier: it names the namespace <name>_vdso and the headers\n";
+        return 1;
+    }
     auto api = read_api(options.api_path);
     if (!api) return 1;
     auto image = read_file(options.image_path);
@@ -245,10 +260,18 @@ int main(int argc, char** argv) {
     using namespace vdsokit_gen;
     if (argc < 2) return usage("no command");
     const std::string command = argv[1];
-    const arguments args = parse_arguments(argc, argv, {"--no-relocations"});
-    if (command == "parse") return run_parse(args);
-    if (command == "version-script") return run_version_script(args);
-    if (command == "mut-cfg") return run_mut_cfg(args);
-    if (command == "api") return run_api(args);
-    return usage(("unknown command '" + command + "'").c_str());
+    const std::map<std::string, std::pair<std::set<std::string>, std::set<std::string>>> commands = {
+        {"parse", {{}, {}}},
+        {"version-script", {{"--node", "--export", "--out"}, {}}},
+        {"mut-cfg", {{"--out", "--set"}, {}}},
+        {"api", {{"--name", "--api", "--so", "--out-dir", "--node", "--export", "--config"}, {"--no-relocations"}}},
+    };
+    const auto known = commands.find(command);
+    if (known == commands.end()) return usage(("unknown command '" + command + "'").c_str());
+    const auto args = parse_arguments(argc, argv, known->second.first, known->second.second);
+    if (!args) return 2;
+    if (command == "parse") return run_parse(*args);
+    if (command == "version-script") return run_version_script(*args);
+    if (command == "mut-cfg") return run_mut_cfg(*args);
+    return run_api(*args);
 }

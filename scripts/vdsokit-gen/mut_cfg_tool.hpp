@@ -1,8 +1,16 @@
 // `vdsokit-gen mut-cfg`: finds the VDSOKIT_MUT_CFG declarations in a vDSO's headers, takes this
 // build's overrides from the environment (or `--set NAME=VALUE`, which wins), checks each against
 // its declared type, and renders the overrides header that <vdsokit/mut_cfg.hpp> consults.
+//
+// The tool checks what it can read reliably (integer syntax and range for the standard integer
+// types, bool spellings, enumerator names of an enum declared once in the scanned headers) so that
+// most mistakes are reported as `file:line: MUT_CFG NAME: "value" ...`. It never converts an
+// enumerator name into a number itself: the override names the enumerator and the compiler
+// resolves it, so a conditional enumerator or a second enum of the same name cannot shift values.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,13 +31,12 @@ struct mut_cfg_constant {
 
 struct enum_definition {
     std::string name;  // unqualified
-    std::vector<std::pair<std::string, std::int64_t>> enumerators;
-    bool values_known = true;
+    std::vector<std::string> enumerators;
 };
 
 struct mut_cfg_scan {
     std::vector<mut_cfg_constant> constants;
-    std::map<std::string, enum_definition> enums;
+    std::multimap<std::string, enum_definition> enums;
     std::vector<source_error> errors;
 };
 
@@ -45,39 +52,43 @@ inline std::string join_tokens(const std::vector<token>& tokens, std::size_t beg
     return out;
 }
 
-inline std::optional<std::int64_t> parse_enum_literal(const std::vector<token>& tokens, std::size_t begin,
-                                                      std::size_t end);
-
 inline void scan_mut_cfg_file(const std::string& file_name, std::string_view text, mut_cfg_scan& scan) {
     tokenized_file file = tokenize(file_name, text);
     for (auto& error : file.errors) scan.errors.push_back(error);
     const auto& tokens = file.tokens;
+    std::vector<bool> scopes;  // true: a namespace; false: a class, enum or function body
     for (std::size_t i = 0; i < tokens.size(); ++i) {
+        if (tokens[i].is("{")) {
+            bool name_space = false;
+            for (std::size_t k = i; k-- > 0 && (tokens[k].is_identifier() || tokens[k].is("::"));)
+                name_space |= tokens[k].is("namespace");
+            scopes.push_back(name_space);
+        } else if (tokens[i].is("}") && !scopes.empty()) {
+            scopes.pop_back();
+        }
         if (tokens[i].is("enum")) {
             std::size_t k = i + 1;
             if (k < tokens.size() && (tokens[k].is("class") || tokens[k].is("struct"))) ++k;
             if (k >= tokens.size() || !tokens[k].is_identifier()) continue;
-            enum_definition definition{tokens[k].text, {}, true};
+            enum_definition definition{tokens[k].text, {}};
             while (k < tokens.size() && !tokens[k].is("{") && !tokens[k].is(";")) ++k;
             if (k >= tokens.size() || !tokens[k].is("{")) continue;
             const std::size_t close = skip_balanced(tokens, k) - 1;
-            std::int64_t next = 0;
             for (std::size_t e = k + 1; e < close;) {
-                std::size_t stop = e;
-                while (stop < close && !tokens[stop].is(",")) stop = tokens[stop].is("(") ? skip_balanced(tokens, stop) : stop + 1;
-                if (tokens[e].is_identifier()) {
-                    if (e + 1 < stop && tokens[e + 1].is("=")) {
-                        if (auto value = parse_enum_literal(tokens, e + 2, stop)) next = *value;
-                        else definition.values_known = false;
-                    }
-                    definition.enumerators.push_back({tokens[e].text, next++});
-                }
-                e = stop + 1;
+                if (tokens[e].is_identifier()) definition.enumerators.push_back(tokens[e].text);
+                while (e < close && !tokens[e].is(",")) e = tokens[e].is("(") ? skip_balanced(tokens, e) : e + 1;
+                ++e;
             }
-            scan.enums[definition.name] = definition;
+            scan.enums.emplace(definition.name, definition);
             continue;
         }
         if (!tokens[i].is("VDSOKIT_MUT_CFG") || i + 1 >= tokens.size() || !tokens[i + 1].is("(")) continue;
+        if (!scopes.empty()) {
+            scan.errors.push_back({file_name, tokens[i].line,
+                                   "VDSOKIT_MUT_CFG must be used at global scope: the overrides header "
+                                   "declares each constant's override in ::vdsokit_mut_cfg"});
+            continue;
+        }
         const std::size_t close = skip_balanced(tokens, i + 1) - 1;
         std::vector<std::size_t> commas;
         for (std::size_t k = i + 2; k < close;) {
@@ -112,15 +123,19 @@ struct integer_type {
 };
 
 inline std::optional<integer_type> known_integer_type(std::string type) {
+    if (type.rfind("::", 0) == 0) type = type.substr(2);
     if (type.rfind("std::", 0) == 0) type = type.substr(5);
     static const std::map<std::string, integer_type> types = {
         {"int8_t", {true, 8}}, {"int16_t", {true, 16}}, {"int32_t", {true, 32}}, {"int64_t", {true, 64}},
         {"uint8_t", {false, 8}}, {"uint16_t", {false, 16}}, {"uint32_t", {false, 32}}, {"uint64_t", {false, 64}},
         {"size_t", {false, 64}}, {"uintptr_t", {false, 64}}, {"intptr_t", {true, 64}}, {"ptrdiff_t", {true, 64}},
         {"char", {true, 8}}, {"signed char", {true, 8}}, {"unsigned char", {false, 8}},
-        {"short", {true, 16}}, {"unsigned short", {false, 16}}, {"int", {true, 32}},
-        {"unsigned", {false, 32}}, {"unsigned int", {false, 32}}, {"long", {true, 64}},
-        {"unsigned long", {false, 64}}, {"long long", {true, 64}}, {"unsigned long long", {false, 64}}};
+        {"short", {true, 16}}, {"short int", {true, 16}}, {"unsigned short", {false, 16}},
+        {"unsigned short int", {false, 16}}, {"int", {true, 32}}, {"signed", {true, 32}},
+        {"signed int", {true, 32}}, {"unsigned", {false, 32}}, {"unsigned int", {false, 32}},
+        {"long", {true, 64}}, {"long int", {true, 64}}, {"unsigned long", {false, 64}},
+        {"unsigned long int", {false, 64}}, {"long long", {true, 64}}, {"long long int", {true, 64}},
+        {"unsigned long long", {false, 64}}, {"unsigned long long int", {false, 64}}};
     auto it = types.find(type);
     if (it == types.end()) return std::nullopt;
     return it->second;
@@ -131,7 +146,8 @@ struct parsed_integer {
     std::uint64_t magnitude;
 };
 
-// Decimal, 0x hex or 0b binary, optional sign; digit separators ' and _ allowed.
+// C++ integer literal syntax without suffixes: decimal, 0x hex, 0b binary, 0 octal, optional sign,
+// ' separators between digits only.
 inline std::optional<parsed_integer> parse_integer(std::string_view text) {
     parsed_integer out{false, 0};
     if (!text.empty() && (text[0] == '-' || text[0] == '+')) {
@@ -141,9 +157,11 @@ inline std::optional<parsed_integer> parse_integer(std::string_view text) {
     unsigned base = 10;
     if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) base = 16, text.remove_prefix(2);
     else if (text.size() > 2 && text[0] == '0' && (text[1] == 'b' || text[1] == 'B')) base = 2, text.remove_prefix(2);
-    if (text.empty()) return std::nullopt;
+    else if (text.size() > 1 && text[0] == '0') base = 8, text.remove_prefix(1);
+    if (text.empty() || text.front() == '\'' || text.back() == '\'' || text.find("''") != std::string_view::npos)
+        return std::nullopt;
     for (char c : text) {
-        if (c == '\'' || c == '_') continue;
+        if (c == '\'') continue;
         unsigned digit;
         if (c >= '0' && c <= '9') digit = unsigned(c - '0');
         else if (c >= 'a' && c <= 'f') digit = unsigned(c - 'a' + 10);
@@ -157,64 +175,76 @@ inline std::optional<parsed_integer> parse_integer(std::string_view text) {
     return out;
 }
 
-inline std::optional<std::int64_t> parse_enum_literal(const std::vector<token>& tokens, std::size_t begin,
-                                                      std::size_t end) {
-    std::string text;
-    for (std::size_t i = begin; i < end; ++i) text += tokens[i].text;
-    while (!text.empty() && (text.back() == 'u' || text.back() == 'U' || text.back() == 'l' || text.back() == 'L'))
-        text.pop_back();
-    auto value = parse_integer(text);
-    if (!value || value->magnitude > std::uint64_t(INT64_MAX)) return std::nullopt;
-    return value->negative ? -std::int64_t(value->magnitude) : std::int64_t(value->magnitude);
+inline bool is_identifier_text(std::string_view text) {
+    if (text.empty() || !identifier_start(text[0])) return false;
+    for (char c : text)
+        if (!identifier_char(c)) return false;
+    return true;
 }
 
+// An override as the generated header spells it.
 struct mut_cfg_override {
-    std::string source;  // "environment" or "Meson option"
-    std::string text;
-    parsed_integer value;
+    std::string source;  // "the environment" or "the Meson option mut_cfg"
+    std::string text;    // as given
+    bool is_enumerator = false;
+    parsed_integer value{};   // integers and bool
+    std::string enumerator;   // enums: the enumerator's name
 };
 
-// Checks `text` against the constant's declared type; on success fills `value`.
+// Checks `override_value.text` against the constant's declared type and fills in the parsed form;
+// returns what is wrong, if anything.
 inline std::optional<std::string> check_override(const mut_cfg_constant& constant, const mut_cfg_scan& scan,
-                                                 const std::string& text, parsed_integer& value) {
+                                                 mut_cfg_override& override_value) {
+    std::string text = override_value.text;
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.erase(0, 1);
+    if (text.empty()) return std::string("is empty: unset the variable to use the default");
+
     if (constant.type == "bool") {
         std::string lower;
         for (char c : text) lower += char(std::tolower(static_cast<unsigned char>(c)));
-        if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return value = {false, 1}, std::nullopt;
-        if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return value = {false, 0}, std::nullopt;
+        if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return override_value.value = {false, 1}, std::nullopt;
+        if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return override_value.value = {false, 0}, std::nullopt;
         return "is not a valid bool: expected true, false, 1, 0, yes, no, on or off";
     }
-    if (auto integer = known_integer_type(constant.type)) {
+
+    // An enum declared exactly once in the scanned headers can be checked here.
+    const std::string unqualified_type = constant.type.substr(constant.type.rfind(':') == std::string::npos ? 0 : constant.type.rfind(':') + 1);
+    const enum_definition* known_enum = scan.enums.count(unqualified_type) == 1 ? &scan.enums.find(unqualified_type)->second : nullptr;
+    std::string enumerator_list;
+    if (known_enum)
+        for (const auto& name : known_enum->enumerators) enumerator_list += (enumerator_list.empty() ? "" : ", ") + name;
+
+    const auto integer = known_integer_type(constant.type);
+    std::string range;
+    if (integer) {
         const std::uint64_t max_positive = integer->bits == 64 ? (integer->is_signed ? uint64_t(INT64_MAX) : UINT64_MAX)
                                                                : (integer->is_signed ? (1ull << (integer->bits - 1)) - 1
                                                                                      : (1ull << integer->bits) - 1);
         const std::uint64_t max_negative = integer->is_signed ? max_positive + 1 : 0;
-        const std::string range = "[" + (integer->is_signed ? "-" + std::to_string(max_negative) : std::string("0")) +
-                                  ", " + std::to_string(max_positive) + "]";
-        auto parsed = parse_integer(text);
-        if (!parsed) return "is not a valid " + constant.type + ": expected an integer in " + range;
-        if (parsed->negative ? parsed->magnitude > max_negative : parsed->magnitude > max_positive)
-            return "is out of range for " + constant.type + ": expected an integer in " + range;
-        value = *parsed;
-        return std::nullopt;
-    }
-    const std::string enum_name = constant.type.substr(constant.type.rfind(':') == std::string::npos ? 0 : constant.type.rfind(':') + 1);
-    auto it = scan.enums.find(enum_name);
-    if (it == scan.enums.end())
-        return "cannot be checked: MUT_CFG supports integers, bool and enums declared in the scanned "
-               "headers, and " + constant.type + " is none of them";
-    std::string wanted = text.substr(text.rfind(':') == std::string::npos ? 0 : text.rfind(':') + 1);
-    std::string names;
-    for (const auto& [name, number] : it->second.enumerators) {
-        if (name == wanted) {
-            if (!it->second.values_known)
-                return "cannot be checked: the enumerators of " + constant.type + " have values vdsokit-gen cannot evaluate";
-            value = {number < 0, number < 0 ? std::uint64_t(-(number + 1)) + 1 : std::uint64_t(number)};
+        range = "[" + (integer->is_signed ? "-" + std::to_string(max_negative) : std::string("0")) + ", " +
+                std::to_string(max_positive) + "]";
+        if (auto parsed = parse_integer(text)) {
+            if (parsed->negative ? parsed->magnitude > max_negative : parsed->magnitude > max_positive)
+                return "is out of range for " + constant.type + ": expected an integer in " + range;
+            override_value.value = *parsed;
             return std::nullopt;
         }
-        names += (names.empty() ? "" : ", ") + name;
+        return "is not a valid " + constant.type + ": expected an integer in " + range;
     }
-    return "is not an enumerator of " + constant.type + ": expected one of " + names;
+    if (auto parsed = parse_integer(text)) {
+        if (known_enum) return "is a number, but " + constant.type + " is an enum: expected one of " + enumerator_list;
+        override_value.value = *parsed;  // an integer type we do not know by name: the compiler checks the range
+        return std::nullopt;
+    }
+    const std::string name = text.substr(text.rfind(':') == std::string::npos ? 0 : text.rfind(':') + 1);
+    if (!is_identifier_text(name)) return "is neither an integer nor an enumerator name";
+    if (known_enum && std::find(known_enum->enumerators.begin(), known_enum->enumerators.end(), name) ==
+                          known_enum->enumerators.end())
+        return "is not an enumerator of " + constant.type + ": expected one of " + enumerator_list;
+    override_value.is_enumerator = true;
+    override_value.enumerator = name;
+    return std::nullopt;
 }
 
 }  // namespace vdsokit_gen

@@ -28,8 +28,14 @@ struct token {
     bool is_identifier() const { return kind == token_kind::identifier; }
 };
 
+struct directive {
+    std::string text;  // from the '#', comments removed, continuations joined
+    int line;
+};
+
 struct tokenized_file {
     std::vector<token> tokens;
+    std::vector<directive> directives;
     std::vector<source_error> errors;
 };
 
@@ -46,7 +52,8 @@ inline tokenized_file tokenize(const std::string& file_name, std::string_view te
     };
     while (i < text.size()) {
         const char c = text[i];
-        if (c == '\n') {
+        if (c == '\n' || (c == '\r' && text.substr(i, 2) == "\r\n")) {
+            if (c == '\r') ++i;
             ++line;
             ++i;
             at_line_start = true;
@@ -71,14 +78,33 @@ inline tokenized_file tokenize(const std::string& file_name, std::string_view te
             i = end + 2;
             continue;
         }
-        if (c == '#' && at_line_start) {  // a preprocessor directive, with its continuations
+        if (c == '#' && at_line_start) {  // a directive: to the end of the line, with continuations
+            const int start = line;
+            std::string directive;
             while (i < text.size() && text[i] != '\n') {
-                if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '\n') {
+                if (text[i] == '\\' && (text.substr(i + 1, 1) == "\n" || text.substr(i + 1, 2) == "\r\n")) {
+                    i += text[i + 1] == '\r' ? 3 : 2;
                     ++line;
-                    ++i;
+                    continue;
                 }
-                ++i;
+                if (text.substr(i, 2) == "//") {
+                    while (i < text.size() && text[i] != '\n') ++i;
+                    break;
+                }
+                if (text.substr(i, 2) == "/*") {  // may run over several lines
+                    const auto end = text.find("*/", i + 2);
+                    if (end == std::string_view::npos) {
+                        fail(start, "unterminated /* comment");
+                        return out;
+                    }
+                    for (std::size_t k = i; k < end; ++k) line += text[k] == '\n';
+                    i = end + 2;
+                    directive += ' ';
+                    continue;
+                }
+                directive += text[i++];
             }
+            out.directives.push_back({directive, start});
             continue;
         }
         at_line_start = false;

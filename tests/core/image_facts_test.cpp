@@ -131,7 +131,7 @@ TEST_CASE("the layout note carries the fingerprint the host computes for the sam
 
 TEST_CASE("the MUT_CFG value is recorded in the image and equals what the host sees") {
     CHECK(std::string(counter_vdso::mut_cfg[0].name) == "COUNTER_STEP");
-    CHECK(counter_vdso::mut_cfg[0].value == COUNTER_STEP);
+    CHECK(std::string(counter_vdso::mut_cfg[0].value) == std::to_string(COUNTER_STEP));
 }
 
 TEST_CASE("a vVAR access is one PC-relative instruction with no relocation") {

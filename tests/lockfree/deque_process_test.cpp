@@ -195,6 +195,8 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
     REQUIRE(leaked_slots <= kills);
     REQUIRE(leaked_slots < capacity);  // survivors finished, so some capacity was always left
     for (std::uint32_t id = 0; id < survivors; ++id) REQUIRE(state.confirmed[id].load() == survivor_items);
+    REQUIRE(state.deque.reclaim_leaked_slots() == leaked_slots);
+    REQUIRE(state.deque.free_slots() == capacity);
 }
 
 TEST_CASE("processes killed mid-operation cost at most their own slot and item", "[deque][process][kill]") {
@@ -223,6 +225,15 @@ TEST_CASE("a process killed while filling a push slot leaks exactly that slot an
     REQUIRE(state.ledger.consumed.load() == 20000);
     REQUIRE(state.ledger.duplicates.load() == 0);
     REQUIRE(state.deque.free_slots() == capacity - 1);
+
+    // Quiescent now (every process is gone): the leaked slot can be taken back.
+    REQUIRE(state.deque.push_back(5));
+    REQUIRE(state.deque.reclaim_leaked_slots() == 1);
+    REQUIRE(state.deque.free_slots() == capacity - 1);  // one slot holds the element pushed above
+    std::uint64_t item = 0;
+    REQUIRE(state.deque.pop_front(item));
+    REQUIRE(item == 5);
+    REQUIRE(state.deque.free_slots() == capacity);
 }
 
 TEST_CASE("long: many processes killed mid-operation", "[.long][deque][process][kill]") {

@@ -109,6 +109,22 @@ TEST_CASE("push_slot publishes when the guard is released and cancel gives the s
     REQUIRE(out.payload[2] == 42);
 }
 
+TEST_CASE("reclaiming at a quiescent point keeps the elements and the free slots", "[deque]") {
+    // A real leak needs a dead process: see deque_process_test.cpp.
+    vdsokit::deque<int, 8> deque;
+    const int items[3] = {1, 2, 3};
+    REQUIRE(deque.push_multiple(deque_end::back, items, batch_mode::bulk) == 3);
+    REQUIRE(deque.push_front(0));
+    REQUIRE(deque.reclaim_leaked_slots() == 0);
+    REQUIRE(deque.free_slots() == 4);
+    int out[8];
+    REQUIRE(deque.pop_multiple(deque_end::front, out, batch_mode::burst) == 4);
+    REQUIRE(out[0] == 0);
+    REQUIRE(out[3] == 3);
+    for (int i = 0; i < 8; ++i) REQUIRE(deque.push_back(i));
+    REQUIRE_FALSE(deque.push_back(8));
+}
+
 TEST_CASE("bulk batches are all or nothing and bursts take what fits", "[deque]") {
     vdsokit::deque<int, 8> deque;
     const int items[6] = {1, 2, 3, 4, 5, 6};

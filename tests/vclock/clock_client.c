@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/time.h>
 #include <time.h>
@@ -26,7 +27,14 @@ static void print_clock(const char* name, clockid_t id) {
     printf("%s %lld.%09ld %s\n", name, (long long)now.tv_sec, (long)now.tv_nsec, date);
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+    /* With arguments: shows what exec passed (argv, the environment) and exits with argc - 1. */
+    if (argc > 1) {
+        for (int i = 1; i < argc; ++i) printf("argv %s\n", argv[i]);
+        const char* probe = getenv("VCLOCK_PROBE");
+        printf("probe %s\n", probe ? probe : "(unset)");
+        return argc - 1;
+    }
     printf("sysinfo_ehdr %#lx\n", getauxval(AT_SYSINFO_EHDR));
     print_clock("clock_realtime", CLOCK_REALTIME);
     print_clock("clock_monotonic", CLOCK_MONOTONIC);

@@ -158,6 +158,32 @@ TEST_CASE("in fallback mode every clock goes to the system call and reads the ho
     }
 }
 
+TEST_CASE("vdsokit-exec passes arguments and the environment and returns the program's exit status", "[vclock]") {
+    const std::string exec = environment_path("VCLOCK_EXEC", "vdsokit-exec");
+    for (const char* variable : {"VCLOCK_MUSL_STATIC", "VCLOCK_GLIBC_STATIC", "VCLOCK_GLIBC_STATIC_PIE"}) {
+        const std::string client = environment_path(variable, "the client's compiler");
+        const run_result result = run("VCLOCK_PROBE=seen " + exec + " --realtime 1000000000 -- " + client + " one --two");
+        INFO(variable << " output:\n" << result.output);
+        CHECK(result.exit_status == 2);
+        CHECK(result.output == "argv one\nargv --two\nprobe seen\n");
+    }
+}
+
+TEST_CASE("--vdso maps an image file through the loader and refuses one with another vVAR layout", "[vclock]") {
+    const std::string exec = environment_path("VCLOCK_EXEC", "vdsokit-exec");
+    const std::string client = environment_path("VCLOCK_MUSL_STATIC", "musl-gcc (Debian: musl-tools)");
+    const std::string image = environment_path("VCLOCK_IMAGE", "the vclock image");
+    run_result result = run(exec + " --vdso " + image + " --realtime 1000000000 " + client);
+    INFO(result.output);
+    REQUIRE(result.exit_status == 0);
+    CHECK(parse_client(result.output)["clock_realtime"].at(1) == "2001-09-09");
+    const std::string other = environment_path("VCLOCK_OTHER_IMAGE", "examples/counter (the counter image)");
+    result = run(exec + " --vdso " + other + " " + client);
+    CHECK(result.exit_status != 0);
+    CHECK(result.output.find(other + ": vVAR layout mismatch") != std::string::npos);
+    CHECK(result.output.find("vdsokit::vclock::time_page") != std::string::npos);
+}
+
 TEST_CASE("vdsokit-exec refuses a dynamically linked program, naming the file and the reason", "[vclock]") {
     const std::string exec = environment_path("VCLOCK_EXEC", "vdsokit-exec");
     const std::string client = environment_path("VCLOCK_GLIBC_DYNAMIC", "gcc");

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <vdsokit/mut_cfg.hpp>
 namespace vdsokit_mut_cfg {
+inline constexpr bool overrides_included = true;
 inline constexpr ::vdsokit::detail::mut_cfg_override SMALL{false, 300u};
 }
 VDSOKIT_MUT_CFG(std::uint8_t, SMALL, 7);

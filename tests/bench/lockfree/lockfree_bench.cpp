@@ -1,0 +1,414 @@
+// Lock-free structures against their peers, all in one run: single-thread push+pop, 1P1C and 2P2C
+// throughput, and cross-process round trips against pipe, eventfd and socketpair. Every figure is
+// the median of several repetitions; the output is a markdown table with ratios. Reports only:
+// nothing here passes or fails on a number.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/lockfree/queue.hpp>
+#include <boost/lockfree/spsc_queue.hpp>
+#include <concurrentqueue/concurrentqueue.h>
+#include <xenium/vyukov_bounded_queue.hpp>
+#if __has_include(<atomic_queue/atomic_queue.h>)
+#include <atomic_queue/atomic_queue.h>
+#define VDSOKIT_BENCH_HAS_ATOMIC_QUEUE 1
+#endif
+
+#include <vdsokit/deque.hpp>
+#include <vdsokit/futex.hpp>
+#include <vdsokit/ring.hpp>
+
+namespace {
+
+using item = std::uint64_t;
+constexpr std::uint32_t capacity = 1024;
+int repetitions = 5;
+
+// --- adapters: push/pop with try semantics -------------------------------------------------------
+
+struct vdsokit_deque_adapter {
+    static constexpr const char* name = "vdsokit::deque";
+    static constexpr bool multi = true;
+    vdsokit::deque<item, capacity> queue;
+    bool push(item v) { return queue.push_back(v); }
+    bool pop(item& v) { return queue.pop_front(v); }
+};
+struct vdsokit_mpmc_ring_adapter {
+    static constexpr const char* name = "vdsokit::mpmc_ring";
+    static constexpr bool multi = true;
+    vdsokit::mpmc_ring<item, capacity> queue;
+    bool push(item v) { return queue.push(v); }
+    bool pop(item& v) { return queue.pop(v); }
+};
+struct vdsokit_spsc_ring_adapter {  // one producer and one consumer only; submit per push
+    static constexpr const char* name = "vdsokit::spsc_ring";
+    static constexpr bool multi = false;
+    vdsokit::spsc_ring<item, capacity> queue;
+    // Each handle on its own cache line: they belong to different threads (or processes).
+    alignas(64) vdsokit::spsc_ring<item, capacity>::producer producer{queue};
+    alignas(64) vdsokit::spsc_ring<item, capacity>::consumer consumer{queue};
+    bool push(item v) {
+        if (!producer.push(v)) return false;
+        producer.submit();
+        return true;
+    }
+    bool pop(item& v) { return consumer.pop(v); }
+};
+struct xenium_vyukov_adapter {
+    static constexpr const char* name = "xenium vyukov_bounded_queue";
+    static constexpr bool multi = true;
+    xenium::vyukov_bounded_queue<item> queue{capacity};
+    bool push(item v) { return queue.try_push(v); }
+    bool pop(item& v) { return queue.try_pop(v); }
+};
+#ifdef VDSOKIT_BENCH_HAS_ATOMIC_QUEUE
+struct atomic_queue_adapter {
+    static constexpr const char* name = "atomic_queue AtomicQueue2";
+    static constexpr bool multi = true;
+    atomic_queue::AtomicQueue2<item, capacity> queue;
+    bool push(item v) { return queue.try_push(std::move(v)); }
+    bool pop(item& v) { return queue.try_pop(v); }
+};
+#endif
+struct moodycamel_adapter {  // unbounded (heap): pre-sized, never full
+    static constexpr const char* name = "moodycamel::ConcurrentQueue";
+    static constexpr bool multi = true;
+    moodycamel::ConcurrentQueue<item> queue{capacity};
+    bool push(item v) { return queue.try_enqueue(v); }
+    bool pop(item& v) { return queue.try_dequeue(v); }
+};
+struct boost_queue_adapter {
+    static constexpr const char* name = "boost::lockfree::queue";
+    static constexpr bool multi = true;
+    boost::lockfree::queue<item, boost::lockfree::capacity<capacity - 2>> queue;
+    bool push(item v) { return queue.bounded_push(v); }
+    bool pop(item& v) { return queue.pop(v); }
+};
+struct boost_spsc_adapter {
+    static constexpr const char* name = "boost::lockfree::spsc_queue";
+    static constexpr bool multi = false;
+    boost::lockfree::spsc_queue<item, boost::lockfree::capacity<capacity>> queue;
+    bool push(item v) { return queue.push(v); }
+    bool pop(item& v) { return queue.pop(v); }
+};
+struct mutex_ring_adapter {
+    static constexpr const char* name = "std::mutex ring";
+    static constexpr bool multi = true;
+    std::mutex mutex;
+    item entries[capacity];
+    std::uint32_t head = 0, tail = 0;
+    bool push(item v) {
+        std::lock_guard lock(mutex);
+        if (tail - head == capacity) return false;
+        entries[tail++ % capacity] = v;
+        return true;
+    }
+    bool pop(item& v) {
+        std::lock_guard lock(mutex);
+        if (tail == head) return false;
+        v = entries[head++ % capacity];
+        return true;
+    }
+};
+
+// Spin briefly, then give the core away: on a 2-core machine the peer may not be running.
+template <class Ready>
+void spin_until(Ready&& ready) {
+    for (std::uint32_t spins = 0; !ready(); ++spins) {
+        if (spins < 256) vdsokit::detail::cpu_relax();
+        else sched_yield();
+    }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+}
+
+// ns per push+pop pair on one thread.
+template <class Adapter>
+double single_thread_ns() {
+    auto queue = std::make_unique<Adapter>();
+    constexpr int operations = 2000000;
+    item sink = 0, value = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < operations; ++i) {
+        if (!queue->push(item(i))) std::abort();
+        if (!queue->pop(value)) std::abort();
+        sink += value;
+    }
+    const double elapsed = seconds_since(start);
+    if (sink == 42) std::puts("");
+    return elapsed * 1e9 / operations;
+}
+
+// Million items per second with P producers and C consumers (yield on full/empty: 2 cores).
+template <class Adapter>
+double throughput_mops(int producers, int consumers) {
+    auto queue = std::make_unique<Adapter>();
+    constexpr std::uint64_t items_per_producer = 1000000;
+    const std::uint64_t total = items_per_producer * std::uint64_t(producers);
+    std::atomic<std::uint64_t> consumed{0}, checksum{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p)
+        threads.emplace_back([&] {
+            while (!go.load()) {}
+            for (std::uint64_t i = 1; i <= items_per_producer;)
+                if (queue->push(i)) ++i;
+                else std::this_thread::yield();
+        });
+    for (int c = 0; c < consumers; ++c)
+        threads.emplace_back([&] {
+            while (!go.load()) {}
+            item value, sum = 0;
+            std::uint64_t mine = 0;
+            while (consumed.load(std::memory_order_relaxed) < total) {
+                if (queue->pop(value)) {
+                    sum += value;
+                    if (++mine % 256 == 0) consumed.fetch_add(256);
+                } else {
+                    consumed.fetch_add(mine % 256);
+                    mine -= mine % 256;
+                    std::this_thread::yield();
+                }
+            }
+            checksum.fetch_add(sum);
+        });
+    const auto start = std::chrono::steady_clock::now();
+    go.store(true);
+    for (auto& thread : threads) thread.join();
+    const double elapsed = seconds_since(start);
+    if (checksum.load() != std::uint64_t(producers) * items_per_producer * (items_per_producer + 1) / 2) {
+        std::fprintf(stderr, "%s lost items\n", Adapter::name);
+        std::exit(1);
+    }
+    return double(total) / elapsed / 1e6;
+}
+
+// --- cross-process round trips ----------------------------------------------------------------------
+
+struct shared_rings {
+    vdsokit::spsc_ring<item, 64> ping, pong;
+    vdsokit::deque<item, 64> deque_ping, deque_pong;
+    vdsokit::shared_event ping_event, pong_event;
+};
+
+template <class Shared>
+Shared* map_shared(int fd) {
+    void* view = mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (view == MAP_FAILED) std::abort();
+    return static_cast<Shared*>(view);
+}
+
+// Parent and child on different cores (when there are two), as a ping-pong between a kernel-side
+// or daemon-side queue user and a client would be placed; the same for every method.
+void pin_to_cpu(int cpu) {
+    if (std::thread::hardware_concurrency() < 2) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+}
+
+void unpin() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (unsigned cpu = 0; cpu < std::thread::hardware_concurrency(); ++cpu) CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+}
+
+// One child answers `rounds` requests; returns microseconds per round trip (median of repetitions).
+double round_trip_us(const char* method, int rounds) {
+    std::vector<double> samples;
+    for (int repetition = 0; repetition < repetitions; ++repetition) {
+        const int fd = memfd_create("vdsokit-bench", 0);
+        if (fd < 0 || ftruncate(fd, sizeof(shared_rings)) != 0) std::abort();
+        auto* parent_view = new (map_shared<shared_rings>(fd)) shared_rings();
+        int to_child[2], to_parent[2];
+        const std::string kind = method;
+        if (kind == "pipe") {
+            if (pipe(to_child) || pipe(to_parent)) std::abort();
+        } else if (kind == "socketpair") {
+            if (socketpair(AF_UNIX, SOCK_STREAM, 0, to_child)) std::abort();
+            to_parent[0] = to_child[0], to_parent[1] = to_child[1];
+        } else if (kind == "eventfd") {
+            to_child[0] = to_child[1] = eventfd(0, 0);
+            to_parent[0] = to_parent[1] = eventfd(0, 0);
+        }
+        // Child and parent each map the file again: the shared rings sit at different addresses.
+        const pid_t child = fork();
+        if (child == 0) {
+            pin_to_cpu(1);
+            auto& own = *map_shared<shared_rings>(fd);
+            vdsokit::spsc_ring<item, 64>::consumer ping(own.ping);
+            vdsokit::spsc_ring<item, 64>::producer pong(own.pong);
+            for (int i = 0; i < rounds; ++i) {
+                item value = 0;
+                if (kind == "spsc_ring spin/yield") {
+                    spin_until([&] { return ping.pop(value); });
+                    (void)pong.push(value + 1), pong.submit();
+                } else if (kind == "deque spin/yield") {
+                    spin_until([&] { return own.deque_ping.pop_front(value); });
+                    (void)own.deque_pong.push_back(value + 1);
+                } else if (kind == "spsc_ring + futex") {
+                    while (!ping.pop(value)) {
+                        const std::uint32_t ticket = own.ping_event.prepare_wait();
+                        if (ping.ready() == 0) own.ping_event.wait(ticket, 0);
+                    }
+                    (void)pong.push(value + 1), pong.submit();
+                    own.pong_event.notify_all();
+                } else if (kind == "eventfd") {
+                    std::uint64_t count;
+                    if (read(to_child[0], &count, 8) != 8 || write(to_parent[1], &count, 8) != 8) _exit(1);
+                } else {
+                    char byte;
+                    if (read(kind == "socketpair" ? to_child[1] : to_child[0], &byte, 1) != 1) _exit(1);
+                    if (write(kind == "socketpair" ? to_child[1] : to_parent[1], &byte, 1) != 1) _exit(1);
+                }
+            }
+            _exit(0);
+        }
+        pin_to_cpu(0);
+        auto& own = *map_shared<shared_rings>(fd);  // the parent's own second view
+        (void)parent_view;
+        vdsokit::spsc_ring<item, 64>::producer ping(own.ping);
+        vdsokit::spsc_ring<item, 64>::consumer pong(own.pong);
+        const auto start = std::chrono::steady_clock::now();
+        for (int i = 0; i < rounds; ++i) {
+            item value = 0;
+            if (kind == "spsc_ring spin/yield") {
+                (void)ping.push(item(i)), ping.submit();
+                spin_until([&] { return pong.pop(value); });
+            } else if (kind == "deque spin/yield") {
+                (void)own.deque_ping.push_back(item(i));
+                spin_until([&] { return own.deque_pong.pop_front(value); });
+            } else if (kind == "spsc_ring + futex") {
+                (void)ping.push(item(i)), ping.submit();
+                own.ping_event.notify_all();
+                while (!pong.pop(value)) {
+                    const std::uint32_t ticket = own.pong_event.prepare_wait();
+                    if (pong.ready() == 0) own.pong_event.wait(ticket, 0);
+                }
+            } else if (kind == "eventfd") {
+                std::uint64_t count = 1;
+                if (write(to_child[1], &count, 8) != 8 || read(to_parent[0], &count, 8) != 8) std::abort();
+            } else {
+                char byte = 1;
+                if (write(kind == "socketpair" ? to_child[0] : to_child[1], &byte, 1) != 1) std::abort();
+                if (read(kind == "socketpair" ? to_child[0] : to_parent[0], &byte, 1) != 1) std::abort();
+            }
+        }
+        const double elapsed = seconds_since(start);
+        int status = 0;
+        waitpid(child, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) std::abort();
+        unpin();
+        samples.push_back(elapsed * 1e6 / rounds);
+        close(fd);
+        if (kind == "pipe") close(to_child[0]), close(to_child[1]), close(to_parent[0]), close(to_parent[1]);
+        if (kind == "socketpair") close(to_child[0]), close(to_child[1]);
+        if (kind == "eventfd") close(to_child[0]), close(to_parent[0]);
+    }
+    return median(samples);
+}
+
+// --- table ---------------------------------------------------------------------------------------
+
+struct row {
+    std::string name;
+    bool multi;
+    double single_ns, spsc_mops, mpmc_mops;
+};
+
+template <class Adapter>
+row measure() {
+    std::vector<double> single, spsc, mpmc;
+    for (int r = 0; r < repetitions; ++r) {
+        single.push_back(single_thread_ns<Adapter>());
+        spsc.push_back(throughput_mops<Adapter>(1, 1));
+        if (Adapter::multi) mpmc.push_back(throughput_mops<Adapter>(2, 2));
+    }
+    return {Adapter::name, Adapter::multi, median(single), median(spsc), Adapter::multi ? median(mpmc) : 0.0};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc > 1) repetitions = std::max(1, std::atoi(argv[1]));
+    const bool round_trips_only = argc > 2 && std::string(argv[2]) == "round-trips";
+    std::vector<row> rows;
+    if (!round_trips_only) {
+    rows.push_back(measure<vdsokit_deque_adapter>());
+    rows.push_back(measure<vdsokit_mpmc_ring_adapter>());
+    rows.push_back(measure<vdsokit_spsc_ring_adapter>());
+    rows.push_back(measure<xenium_vyukov_adapter>());
+#ifdef VDSOKIT_BENCH_HAS_ATOMIC_QUEUE
+    rows.push_back(measure<atomic_queue_adapter>());
+#endif
+    rows.push_back(measure<moodycamel_adapter>());
+    rows.push_back(measure<boost_queue_adapter>());
+    rows.push_back(measure<boost_spsc_adapter>());
+    rows.push_back(measure<mutex_ring_adapter>());
+
+    // Ratios compare like with like: multi-producer/consumer queues against the best MPMC peer,
+    // single-producer/consumer queues against the best SPSC peer.
+    double best_single[2] = {1e30, 1e30}, best_spsc[2] = {0, 0}, best_mpmc = 0;
+    for (const row& r : rows) {
+        if (r.name.rfind("vdsokit", 0) == 0) continue;  // best *peer*
+        best_single[r.multi] = std::min(best_single[r.multi], r.single_ns);
+        best_spsc[r.multi] = std::max(best_spsc[r.multi], r.spsc_mops);
+        if (r.multi) best_mpmc = std::max(best_mpmc, r.mpmc_mops);
+    }
+    std::printf("Medians of %d runs, capacity %u, 64-bit items, %u hardware threads. Ratios are against "
+                "the best peer of the same kind (MPMC or SPSC): single-thread ns / best ns (lower is "
+                "better); throughput ours / best (higher is better).\n\n",
+                repetitions, capacity, std::thread::hardware_concurrency());
+    std::printf("| queue | kind | 1 thread push+pop ns | ratio | 1P1C Mitems/s | ratio | 2P2C Mitems/s | ratio |\n");
+    std::printf("|---|---|---:|---:|---:|---:|---:|---:|\n");
+    for (const row& r : rows) {
+        std::printf("| %s | %s | %.1f | %.2fx | %.1f | %.2fx |", r.name.c_str(), r.multi ? "MPMC" : "SPSC",
+                    r.single_ns, r.single_ns / best_single[r.multi], r.spsc_mops, r.spsc_mops / best_spsc[r.multi]);
+        if (r.multi)
+            std::printf(" %.1f | %.2fx |\n", r.mpmc_mops, r.mpmc_mops / best_mpmc);
+        else
+            std::printf(" n/a | |\n");
+    }
+    }
+
+    struct trip {
+        const char* method;
+        int rounds;
+        double us;
+    };
+    trip trips[] = {{"spsc_ring spin/yield", 20000, 0}, {"deque spin/yield", 20000, 0}, {"spsc_ring + futex", 5000, 0},
+                    {"pipe", 5000, 0},            {"eventfd", 5000, 0},    {"socketpair", 5000, 0}};
+    for (trip& t : trips) t.us = round_trip_us(t.method, t.rounds);
+    const double pipe_us = trips[3].us;
+    std::printf("\nCross-process round trip (two processes, shared memfd mapped at different addresses):\n\n");
+    std::printf("| method | round trip us | speed-up vs pipe |\n|---|---:|---:|\n");
+    for (const trip& t : trips) std::printf("| %s | %.2f | %.1fx |\n", t.method, t.us, pipe_us / t.us);
+    return 0;
+}

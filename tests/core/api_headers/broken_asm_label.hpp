@@ -1,0 +1,4 @@
+#pragma once
+extern "C" {
+int renamed(void) __asm__("other_name");
+}

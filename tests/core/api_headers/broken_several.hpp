@@ -1,0 +1,4 @@
+#pragma once
+extern "C" {
+int first(void) noexcept, second(void) noexcept;
+}
