@@ -3,7 +3,10 @@
 # `meson test`, e.g. `--suite long`), and ends with the line `N passed, N failed`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh || exit 1
+case " $* " in
+  *cross*) scripts/install-deps.sh --cross || exit 1 ;;   # the aarch64/riscv64 suite
+  *) scripts/install-deps.sh || exit 1 ;;
+esac
 build=${VDSOKIT_BUILD_DIR:-build}
 if [ -d "$build" ]; then meson setup --reconfigure "$build" >/dev/null || exit 1
 else meson setup "$build" >/dev/null || exit 1; fi

@@ -178,6 +178,15 @@ asm(".globl _start\n"
     "_start:\n"
     "  mov x29, #0\n"
     "  bl vdsokit_freestanding_main\n");
+#elif defined(__riscv)
+asm(".globl _start\n"
+    "_start:\n"
+    "  .option push\n"
+    "  .option norelax\n"
+    "  lla gp, __global_pointer$\n"  // the linker relaxes accesses against gp: set it first
+    "  .option pop\n"
+    "  andi sp, sp, -16\n"
+    "  call vdsokit_freestanding_main\n");
 #else
-#error "vdsokit: the freestanding loader test has an entry point for x86-64 and aarch64 only"
+#error "vdsokit: the freestanding loader test has entry points for x86-64, aarch64 and riscv64"
 #endif
