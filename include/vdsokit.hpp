@@ -8,8 +8,16 @@
 #include <vdsokit/dispatch.hpp>     // dispatch tables generated per vDSO
 #include <vdsokit/elf.hpp>          // validating ELF reader, symbol lookup
 #include <vdsokit/fingerprint.hpp>  // compile-time layout fingerprints
+#include <vdsokit/futex.hpp>        // cross-process wait and wake
 #include <vdsokit/image.hpp>        // what it takes to map an image, as data
+#include <vdsokit/load_plan.hpp>    // from a validated image to mappings and relocations
 #include <vdsokit/mut_cfg.hpp>      // build-time constants overridable from the environment
 #include <vdsokit/note.hpp>         // the notes an image carries
+#include <vdsokit/ring.hpp>         // SPSC and MPMC rings for one-direction queues
 #include <vdsokit/seqlock.hpp>      // single-writer snapshots (vdso_read_begin/retry)
 #include <vdsokit/vvar.hpp>         // shared data below the image
+
+// The deque needs a 16-byte compare-and-swap the compiler can inline; riscv64 has none.
+#if defined(__x86_64__) || defined(__aarch64__)
+#include <vdsokit/deque.hpp>        // MPMC double-ended queue for shared memory
+#endif

@@ -593,6 +593,9 @@ private:
     }
 
     bool matches(std::uint32_t index, name_view name, name_view version, symbol& out) const noexcept {
+        // The name first: a hash chain mostly holds other names, and versions cost a table walk.
+        const std::uint64_t at = dynsym_offset_ + std::uint64_t{index} * detail::symbol_entry_size;
+        if (!(string_at(dynstr_offset_, dynstr_size_, reader_.u32(at)) == name)) return false;
         symbol s = dynamic_symbol_at(index);
         if (!s.defined() || (s.binding != detail::stb_global && s.binding != detail::stb_weak))
             return false;

@@ -17,7 +17,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include <vdsokit/detail/lockfree_primitives.hpp>
+#include <vdsokit/detail/cpu_relax.hpp>
 #include <vdsokit/detail/syscall.hpp>
 #include <vdsokit/fingerprint.hpp>
 

@@ -27,7 +27,7 @@
 #include <span>
 #include <type_traits>
 
-#include <vdsokit/detail/lockfree_primitives.hpp>
+#include <vdsokit/detail/cpu_relax.hpp>
 #include <vdsokit/fingerprint.hpp>
 
 namespace vdsokit {

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include <vdsokit/detail/cpu_relax.hpp>
 #include <vdsokit/fingerprint.hpp>
 
 namespace vdsokit {
@@ -35,7 +36,7 @@ public:
         for (;;) {
             const std::uint32_t sequence = sequence_.load(std::memory_order_acquire);
             if ((sequence & 1u) == 0) return sequence;
-            cpu_relax();
+            detail::cpu_relax();
         }
     }
     // True if the data read since read_begin() may be torn and must be read again.
@@ -53,16 +54,6 @@ public:
     }
     [[nodiscard]] std::uint32_t sequence() const noexcept {
         return sequence_.load(std::memory_order_relaxed);
-    }
-
-    static void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#elif defined(__aarch64__)
-        asm volatile("yield" ::: "memory");
-#elif defined(__riscv)
-        asm volatile(".insn i 0x0F, 0, x0, x0, 0x010" ::: "memory");  // pause hint
-#endif
     }
 
     static constexpr std::uint64_t vdsokit_layout_fingerprint() noexcept {

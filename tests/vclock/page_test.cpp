@@ -239,7 +239,7 @@ TEST_CASE("a reader never sees a torn update while the writer rewrites the page"
             auto& mono = page.clocks[vclock::clock_monotonic];
             real.seconds.store(k, std::memory_order_relaxed);
             mono.seconds.store(k, std::memory_order_relaxed);
-            for (int spin = 0; spin < 32; ++spin) vdsokit::seqcount::cpu_relax();
+            for (int spin = 0; spin < 32; ++spin) vdsokit::detail::cpu_relax();
             real.shifted_nanoseconds.store(nanoseconds_for(k), std::memory_order_relaxed);
             mono.shifted_nanoseconds.store(nanoseconds_for(k) << 12, std::memory_order_relaxed);
         });

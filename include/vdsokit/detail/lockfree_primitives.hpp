@@ -1,5 +1,4 @@
-// Building blocks shared by the lock-free structures: a CPU pause hint and a 16-byte word updated by
-// one double-width compare-and-swap.
+// The deque's building block: a 16-byte word updated by one double-width compare-and-swap.
 //
 // Why 16 bytes: a deque's two ends and a version counter must change together in one atomic step
 // (otherwise pop_front and pop_back can both take the last element, or a stalled thread's CAS
@@ -15,17 +14,9 @@
 
 #include <cstdint>
 
-namespace vdsokit::detail {
+#include <vdsokit/detail/cpu_relax.hpp>
 
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#elif defined(__riscv)
-    asm volatile(".insn i 0x0F, 0, x0, x0, 0x010" ::: "memory");  // pause hint
-#endif
-}
+namespace vdsokit::detail {
 
 // Two 64-bit halves. `high` must hold a counter that every successful CAS changes, so that
 // load_validated() can detect a torn read.
