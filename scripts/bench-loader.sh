@@ -5,11 +5,8 @@
 # Extra argument: the number of samples per row (default 31).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/build.sh loader_bench
 build=${VDSOKIT_BUILD_DIR:-build}
-if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >/dev/null
-else meson setup "$build" >/dev/null; fi
-meson compile -C "$build" loader_bench >/dev/null
 echo "## vdsokit loader benchmarks ($(uname -m), $(nproc) cores, $(date -u +%Y-%m-%d))"
 echo
 "$build/tests/bench/loader/loader_bench" "$build/examples/counter/libcounter.so" "${1:-31}"

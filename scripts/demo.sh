@@ -4,10 +4,7 @@
 # its own base. Extra arguments go to the host, e.g. `scripts/demo.sh --children 5 --rounds 10`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/build.sh counter-demo
 build=${VDSOKIT_BUILD_DIR:-build}
-if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >/dev/null
-else meson setup "$build" >/dev/null; fi
-meson compile -C "$build" counter-demo >/dev/null
 echo "vdsokit demo ($build/examples/counter/counter-demo)"
 exec "$build/examples/counter/counter-demo" "$@"

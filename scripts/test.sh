@@ -4,13 +4,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 case " $* " in
-  *cross*) scripts/install-deps.sh --cross || exit 1 ;;   # the aarch64/riscv64 suite
-  *) scripts/install-deps.sh || exit 1 ;;
+  *cross*) export VDSOKIT_INSTALL_FLAGS=--cross ;;   # the aarch64/riscv64 suite needs their toolchains
 esac
 build=${VDSOKIT_BUILD_DIR:-build}
-if [ -d "$build" ]; then meson setup --reconfigure "$build" >/dev/null || exit 1
-else meson setup "$build" >/dev/null || exit 1; fi
-meson compile -C "$build" || { echo "0 passed, 1 failed"; exit 1; }
+scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
 log="$build/meson-logs/testlog.json"
 rm -f "$log"   # so the counts below are this run's, never a previous one's
 meson test -C "$build" --print-errorlogs "$@"

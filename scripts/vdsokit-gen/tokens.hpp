@@ -50,6 +50,17 @@ inline tokenized_file tokenize(const std::string& file_name, std::string_view te
     auto fail = [&](int at_line, std::string message) {
         out.errors.push_back({file_name, at_line, std::move(message)});
     };
+    // Skips the /* comment at i, counting its lines; false if it never ends.
+    auto skip_block_comment = [&] {
+        const auto end = text.find("*/", i + 2);
+        if (end == std::string_view::npos) {
+            fail(line, "unterminated /* comment");
+            return false;
+        }
+        for (std::size_t k = i; k < end; ++k) line += text[k] == '\n';
+        i = end + 2;
+        return true;
+    };
     while (i < text.size()) {
         const char c = text[i];
         if (c == '\n' || (c == '\r' && text.substr(i, 2) == "\r\n")) {
@@ -68,14 +79,7 @@ inline tokenized_file tokenize(const std::string& file_name, std::string_view te
             continue;
         }
         if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
-            const int start = line;
-            const auto end = text.find("*/", i + 2);
-            if (end == std::string_view::npos) {
-                fail(start, "unterminated /* comment");
-                return out;
-            }
-            for (std::size_t k = i; k < end; ++k) line += text[k] == '\n';
-            i = end + 2;
+            if (!skip_block_comment()) return out;
             continue;
         }
         if (c == '#' && at_line_start) {  // a directive: to the end of the line, with continuations
@@ -92,13 +96,7 @@ inline tokenized_file tokenize(const std::string& file_name, std::string_view te
                     break;
                 }
                 if (text.substr(i, 2) == "/*") {  // may run over several lines
-                    const auto end = text.find("*/", i + 2);
-                    if (end == std::string_view::npos) {
-                        fail(start, "unterminated /* comment");
-                        return out;
-                    }
-                    for (std::size_t k = i; k < end; ++k) line += text[k] == '\n';
-                    i = end + 2;
+                    if (!skip_block_comment()) return out;
                     directive += ' ';
                     continue;
                 }
