@@ -6,12 +6,14 @@
 //    16-byte word, changed by one double-width CAS (the tag defeats ABA).
 //  - The deque is a ring of index cells plus an *anchor*: front and back positions, a version and
 //    at most one pending push, all in one 16-byte word (after Michael's deque, on an array). A push
-//    installs "position p now holds slot i" in the anchor with one CAS; anyone who then finds the
-//    push pending writes cell p (a CAS tagged with the anchor version, so a late helper can never
-//    overwrite a newer cell) before changing the anchor again. A pop reads the cells it takes and
-//    moves an end with one CAS, so pop_front and pop_back racing for the last element are settled
-//    by that single CAS, and a full deque simply reports full: there is no retry loop on a full
-//    ring and no livelock with producers at both ends.
+//    installs "position p now holds slot i" in the anchor with one CAS and returns; the next
+//    operation that needs cell p (a push, or a pop that leaves the pending element in place)
+//    writes it first (a CAS tagged with the anchor version, so a late helper can never overwrite
+//    a newer cell) before changing the anchor again. A pop that removes the pending element takes
+//    its slot straight from the anchor, so the cell is never written at all. A pop reads the cells
+//    it takes and moves an end with one CAS, so pop_front and pop_back racing for the last element
+//    are settled by that single CAS, and a full deque simply reports full: there is no retry loop
+//    on a full ring and no livelock with producers at both ends.
 //  - An element is written into its slot before its index is published and read after its index
 //    is unpublished, both by the slot's sole owner, so element copies need no atomics at all.
 //
@@ -28,10 +30,12 @@
 // Leaked slots only reduce the usable capacity; free_slots() exposes it, and
 // reclaim_leaked_slots() gives them back at a quiescent point (nothing running anywhere).
 //
-// Cost: a push+pop is five atomic read-modify-writes on words that both ends share (pool, anchor,
-// cell), about 35 ns on one thread; handing elements one at a time between two cores is bound by
-// cache-line latency (on the 2-vCPU test VM ~1 us per element). Batch operations amortise this;
-// for one-direction traffic the rings in ring.hpp are much faster.
+// Cost: a push+pop is four or five atomic read-modify-writes on words that both ends share (pool
+// and anchor, which share one cache line, and a cell when the pop does not take the pending
+// element), about 28 ns on one thread; failed CASes back off exponentially (bounded). Handing
+// elements one at a time between two cores is bound by cache-line latency (on the 2-vCPU test VM
+// ~0.5 us per element). Batch operations amortise this; for one-direction traffic the rings in
+// ring.hpp are much faster.
 //
 // Limits: Capacity is a power of two <= 2^30. The anchor version and cell tags are 32 bits: a
 // thread stalled between reading the anchor and its CAS for exactly a multiple of 2^32 anchor
@@ -98,7 +102,7 @@ public:
         std::uint32_t slot = taken.first;
         for (std::uint32_t i = 0; i < taken.count; ++i) {
             const std::uint32_t next = read_link(slot);  // read before publishing: a consumer may recycle it
-            storage_[slot] = items[i];
+            slots_[slot].value = items[i];
             publish_slot(end, slot);
             slot = next;
         }
@@ -117,7 +121,7 @@ public:
         if (count == 0) return 0;
         // The slots are ours now: copy out, chain them and give them back in one CAS.
         for (std::uint32_t i = 0; i < count; ++i) {
-            out[i] = storage_[slots[i]];
+            out[i] = slots_[slots[i]].value;
             if (i + 1 < count) write_link(slots[i], slots[i + 1]);
         }
         give_slots(slots[0], slots[count - 1], count);
@@ -142,7 +146,7 @@ public:
         ~push_slot_guard() { publish(); }
 
         explicit operator bool() const noexcept { return owner_ != nullptr; }
-        [[nodiscard]] T& value() const noexcept { return owner_->storage_[slot_]; }
+        [[nodiscard]] T& value() const noexcept { return owner_->slots_[slot_].value; }
         T* operator->() const noexcept { return &value(); }
 
         void publish() noexcept {
@@ -189,14 +193,14 @@ public:
         complete_pending(anchor);
         const std::uint32_t free_before = free_slots();
         constexpr std::uint32_t unclaimed = 0xffffffffu, in_deque = 0xfffffffeu;
-        for (std::uint32_t slot = 0; slot < Capacity; ++slot) links_[slot].store(unclaimed, std::memory_order_relaxed);
+        for (std::uint32_t slot = 0; slot < Capacity; ++slot) slots_[slot].link.store(unclaimed, std::memory_order_relaxed);
         for (std::uint32_t position = anchor.front; position != anchor.back; ++position) {
             const auto slot = std::uint32_t(cells_[position & index_mask].load(std::memory_order_relaxed));
-            links_[slot].store(in_deque, std::memory_order_relaxed);
+            slots_[slot].link.store(in_deque, std::memory_order_relaxed);
         }
         std::uint32_t free_count = 0, top = no_slot, previous = no_slot;
         for (std::uint32_t slot = 0; slot < Capacity; ++slot) {
-            if (links_[slot].load(std::memory_order_relaxed) != unclaimed) continue;
+            if (slots_[slot].link.load(std::memory_order_relaxed) != unclaimed) continue;
             if (previous == no_slot) top = slot;
             else write_link(previous, slot);
             previous = slot;
@@ -222,10 +226,20 @@ private:
     bool push_one(deque_end end, const T& value) noexcept {
         const pool_range taken = take_slots(1, batch_mode::bulk);
         if (taken.count == 0) return false;
-        storage_[taken.first] = value;
+        slots_[taken.first].value = value;
         publish_slot(end, taken.first);
         return true;
     }
+
+    // After a failed CAS: pause 1, 2, 4 ... up to 16 times (bounded; waits for nobody), so that
+    // contending threads stop stealing the cache line from the one whose CAS is about to succeed.
+    struct backoff_state {
+        std::uint32_t spins = 1;
+        void pause() noexcept {
+            for (std::uint32_t i = 0; i < spins; ++i) detail::cpu_relax();
+            if (spins < 16) spins <<= 1;
+        }
+    };
 
     static constexpr std::uint32_t index_mask = Capacity - 1;
     static constexpr std::uint32_t no_slot = 0xffffffffu;
@@ -273,15 +287,27 @@ private:
         std::atomic<std::uint64_t>& cell = cells_[position & index_mask];
         const std::uint64_t wanted = std::uint64_t(a.version) << 32 | (a.pending & pending_slot_mask);
         std::uint64_t seen = cell.load(std::memory_order_acquire);
-        if (seen == wanted) return true;
         // `seen` is only a valid expected value while this push is still pending: a helper that
         // stalled past it must not overwrite a newer cell (which carries a newer version tag).
-        if (!anchor_still(a)) return false;
-        cell.compare_exchange_strong(seen, wanted, std::memory_order_acq_rel, std::memory_order_acquire);
-        return true;
+        // A failed CAS is not proof of completion: a pop may have taken an earlier pending push
+        // at this position straight from the anchor, and that push's stalled helper can still
+        // land its (older-tagged) value here. So retry until the cell holds `wanted`; each retry
+        // means some other CAS on the cell succeeded, and stalled helpers are finitely many.
+        // Tags in a cell only grow, so no value ever comes back and a stale CAS cannot succeed
+        // once `wanted` is written.
+        for (;;) {
+            if (seen == wanted) return true;
+            if (!anchor_still(a)) return false;
+            if (cell.compare_exchange_strong(seen, wanted, std::memory_order_acq_rel,
+                                             std::memory_order_acquire))
+                return true;
+        }
     }
 
+    // Installs the push in the anchor and returns: its cell is written by whoever next needs it
+    // (complete_pending), and not at all if a pop takes the element straight from the anchor.
     void publish_slot(deque_end end, std::uint32_t slot) noexcept {
+        backoff_state backoff;
         for (;;) {
             const anchor_state current = load_anchor();
             if (!complete_pending(current)) continue;
@@ -295,27 +321,39 @@ private:
                 next.front = current.front - 1;
                 next.pending = pending_front | slot;
             }
-            if (replace_anchor(current, next)) {
-                complete_pending(next);  // usually ours to finish; consumers then find it done
-                return;
-            }
-            detail::cpu_relax();
+            if (replace_anchor(current, next)) return;
+            backoff.pause();
         }
     }
 
     std::uint32_t unpublish_slots(deque_end end, std::uint32_t wanted, batch_mode mode,
                                   std::uint32_t* slots) noexcept {
+        backoff_state backoff;
         for (;;) {
             const anchor_state current = load_anchor();
-            if (!complete_pending(current)) continue;
             const std::uint32_t size = current.back - current.front;
             const std::uint32_t count =
                 size >= wanted ? wanted : (mode == batch_mode::burst ? size : 0);
             if (count == 0) return 0;
+            // A pending push that this pop removes needs no cell: its slot is in the anchor, and
+            // the anchor (read with acquire) already orders its element before our copy. Its cell
+            // may still be written late; it is then outside [front, back) and the next push there
+            // CASes over it. Any other pending push is finished first, as every cell in
+            // [front, back) must hold its slot before the anchor moves on.
+            std::uint32_t pending_position = 0;
+            bool pending_taken = false;
+            if (current.pending != 0) {
+                pending_position = (current.pending & pending_back) != 0 ? current.back - 1 : current.front;
+                pending_taken = end == deque_end::front ? pending_position - current.front < count
+                                                        : current.back - 1 - pending_position < count;
+                if (!pending_taken && !complete_pending(current)) continue;
+            }
             for (std::uint32_t i = 0; i < count; ++i) {
                 const std::uint32_t position =
                     end == deque_end::front ? current.front + i : current.back - 1 - i;
-                slots[i] = std::uint32_t(cells_[position & index_mask].load(std::memory_order_acquire));
+                slots[i] = pending_taken && position == pending_position
+                               ? (current.pending & pending_slot_mask)
+                               : std::uint32_t(cells_[position & index_mask].load(std::memory_order_acquire));
             }
             anchor_state next = current;
             next.version = current.version + 1;
@@ -327,16 +365,16 @@ private:
             // Success means the anchor did not change since it was read, so no cell in
             // [front, back) changed either: the slots read above are the ones removed.
             if (replace_anchor(current, next)) return count;
-            detail::cpu_relax();
+            backoff.pause();
         }
     }
 
     // Pool links are stored XOR (slot + 1) so that all-zero memory is a full pool 0 -> 1 -> 2 ...
     std::uint32_t read_link(std::uint32_t slot) const noexcept {
-        return links_[slot].load(std::memory_order_relaxed) ^ (slot + 1);
+        return slots_[slot].link.load(std::memory_order_relaxed) ^ (slot + 1);
     }
     void write_link(std::uint32_t slot, std::uint32_t next) noexcept {
-        links_[slot].store(next ^ (slot + 1), std::memory_order_relaxed);
+        slots_[slot].link.store(next ^ (slot + 1), std::memory_order_relaxed);
     }
     pool_state load_pool() const noexcept {
         const detail::lockfree_wide_value word = detail::load_validated(pool_);
@@ -348,6 +386,7 @@ private:
 
     // Takes a chain of slots (follow read_link from `first`); the chain is private afterwards.
     pool_range take_slots(std::uint32_t wanted, batch_mode mode) noexcept {
+        backoff_state backoff;
         for (;;) {
             const pool_state current = load_pool();
             const std::uint32_t available = Capacity - current.taken;
@@ -366,26 +405,33 @@ private:
                 if (detail::compare_exchange_wide(pool_, pack(current), pack(next)))
                     return {current.top, count};
             }
-            detail::cpu_relax();
+            backoff.pause();
         }
     }
 
     // Returns a private chain first -> ... -> last of `count` slots.
     void give_slots(std::uint32_t first, std::uint32_t last, std::uint32_t count) noexcept {
+        backoff_state backoff;
         for (;;) {
             const pool_state current = load_pool();
             write_link(last, current.top);
             const pool_state next{first, current.taken - count, current.tag + 1};
             if (detail::compare_exchange_wide(pool_, pack(current), pack(next))) return;
-            detail::cpu_relax();
+            backoff.pause();
         }
     }
 
+    // The anchor and the pool share one cache line: every push and pop changes both, so one
+    // transfer of the line serves both CASes.
     alignas(64) detail::lockfree_wide_word anchor_;
-    alignas(64) detail::lockfree_wide_word pool_;
+    detail::lockfree_wide_word pool_;
     alignas(64) std::array<std::atomic<std::uint64_t>, Capacity> cells_{};
-    std::array<std::atomic<std::uint32_t>, Capacity> links_{};
-    std::array<T, Capacity> storage_{};
+    // A slot's pool link next to its element: whoever takes or gives a slot touches one line.
+    struct slot_storage {
+        std::atomic<std::uint32_t> link{0};
+        T value{};
+    };
+    std::array<slot_storage, Capacity> slots_{};
 };
 
 }  // namespace vdsokit

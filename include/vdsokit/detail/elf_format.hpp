@@ -106,15 +106,26 @@ public:
     constexpr std::uint8_t u8(std::uint64_t offset) const noexcept {
         return static_cast<std::uint8_t>(read(offset, 1));
     }
-    constexpr std::uint16_t u16(std::uint64_t offset) const noexcept {
-        return static_cast<std::uint16_t>(read(offset, 2));
-    }
-    constexpr std::uint32_t u32(std::uint64_t offset) const noexcept {
-        return static_cast<std::uint32_t>(read(offset, 4));
-    }
-    constexpr std::uint64_t u64(std::uint64_t offset) const noexcept { return read(offset, 8); }
+    constexpr std::uint16_t u16(std::uint64_t offset) const noexcept { return load<std::uint16_t>(offset); }
+    constexpr std::uint32_t u32(std::uint64_t offset) const noexcept { return load<std::uint32_t>(offset); }
+    constexpr std::uint64_t u64(std::uint64_t offset) const noexcept { return load<std::uint64_t>(offset); }
 
 private:
+    // One unaligned load on little-endian hosts (the byte loop is for constant evaluation and
+    // big-endian hosts); __builtin_memcpy of a constant size never becomes a library call.
+    template <class Word>
+    constexpr Word load(std::uint64_t offset) const noexcept {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (!__builtin_is_constant_evaluated()) {
+            if (!contains(offset, sizeof(Word))) return 0;
+            Word value;
+            __builtin_memcpy(&value, data_ + offset, sizeof(Word));
+            return value;
+        }
+#endif
+        return static_cast<Word>(read(offset, sizeof(Word)));
+    }
+
     const std::byte* data_ = nullptr;
     std::uint64_t size_ = 0;
 };
