@@ -193,7 +193,8 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
     REQUIRE(state.ledger.out_of_range.load() == 0);
     REQUIRE(lost <= kills);
     REQUIRE(leaked_slots <= kills);
-    REQUIRE(leaked_slots < capacity);  // survivors finished, so some capacity was always left
+    // With more kills than slots the leaks may take the whole capacity (the bound is per kill):
+    // the survivors finishing above shows nobody was blocked, and reclaiming restores it all.
     for (std::uint32_t id = 0; id < survivors; ++id) REQUIRE(state.confirmed[id].load() == survivor_items);
     REQUIRE(state.deque.reclaim_leaked_slots() == leaked_slots);
     REQUIRE(state.deque.free_slots() == capacity);
