@@ -166,7 +166,7 @@ int run_mut_cfg(const arguments& args) {
 
     std::map<std::string, mut_cfg_override> overrides;
     for (const auto& [name, constant] : by_name)
-        if (const char* value = std::getenv(name.c_str())) overrides[name] = {"the environment", value, {}};
+        if (const char* value = std::getenv(name.c_str())) overrides[name] = mut_cfg_override{.source = "the environment", .text = value};
     for (const auto& assignment : args.all("--set")) {
         const auto equals = assignment.find('=');
         if (equals == std::string::npos || equals == 0) {
@@ -181,7 +181,7 @@ int run_mut_cfg(const arguments& args) {
                                                                " (declared: " + (known.empty() ? "none" : known) + ")"});
             continue;
         }
-        overrides[name] = {"the Meson option mut_cfg", assignment.substr(equals + 1), {}};
+        overrides[name] = mut_cfg_override{.source = "the Meson option mut_cfg", .text = assignment.substr(equals + 1)};
     }
     for (auto& [name, override_value] : overrides) {
         const mut_cfg_constant& constant = *by_name.at(name);
