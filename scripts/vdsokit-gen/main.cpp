@@ -165,8 +165,13 @@ int run_mut_cfg(const arguments& args) {
     }
 
     std::map<std::string, mut_cfg_override> overrides;
+    auto take = [&](const std::string& name, std::string source, std::string text) {
+        mut_cfg_override& entry = overrides[name] = mut_cfg_override{};
+        entry.source = std::move(source);
+        entry.text = std::move(text);
+    };
     for (const auto& [name, constant] : by_name)
-        if (const char* value = std::getenv(name.c_str())) overrides[name] = mut_cfg_override{.source = "the environment", .text = value};
+        if (const char* value = std::getenv(name.c_str())) take(name, "the environment", value);
     for (const auto& assignment : args.all("--set")) {
         const auto equals = assignment.find('=');
         if (equals == std::string::npos || equals == 0) {
@@ -181,7 +186,7 @@ int run_mut_cfg(const arguments& args) {
                                                                " (declared: " + (known.empty() ? "none" : known) + ")"});
             continue;
         }
-        overrides[name] = mut_cfg_override{.source = "the Meson option mut_cfg", .text = assignment.substr(equals + 1)};
+        take(name, "the Meson option mut_cfg", assignment.substr(equals + 1));
     }
     for (auto& [name, override_value] : overrides) {
         const mut_cfg_constant& constant = *by_name.at(name);
