@@ -39,8 +39,11 @@ struct tokenized_file {
     std::vector<source_error> errors;
 };
 
-inline bool identifier_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-inline bool identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+// Bytes of UTF-8 sequences count as identifier characters: C++ allows Unicode identifiers.
+inline bool identifier_start(char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+}
+inline bool identifier_char(char c) { return identifier_start(c) || std::isdigit(static_cast<unsigned char>(c)); }
 
 inline tokenized_file tokenize(const std::string& file_name, std::string_view text) {
     tokenized_file out;
@@ -122,6 +125,23 @@ inline tokenized_file tokenize(const std::string& file_name, std::string_view te
         if (identifier_start(c)) {
             std::size_t k = i;
             while (k < text.size() && identifier_char(text[k])) ++k;
+            const std::string_view prefix = text.substr(i, k - i);
+            if (k < text.size() && text[k] == '"' &&
+                (prefix == "R" || prefix == "LR" || prefix == "uR" || prefix == "UR" || prefix == "u8R")) {
+                // A raw string: R"delimiter( ... )delimiter", over any number of lines.
+                const int start = line;
+                const auto open = text.find('(', k);
+                const std::string close = ")" + std::string(text.substr(k + 1, open == std::string_view::npos ? 0 : open - k - 1)) + "\"";
+                const auto end = open == std::string_view::npos ? open : text.find(close, open);
+                if (end == std::string_view::npos) {
+                    fail(start, "unterminated raw string literal");
+                    return out;
+                }
+                for (std::size_t n = i; n < end; ++n) line += text[n] == '\n';
+                out.tokens.push_back({token_kind::string, std::string(text.substr(i, end + close.size() - i)), start});
+                i = end + close.size();
+                continue;
+            }
             out.tokens.push_back({token_kind::identifier, std::string(text.substr(i, k - i)), line});
             i = k;
             continue;

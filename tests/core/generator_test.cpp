@@ -39,6 +39,12 @@ TEST_CASE("the API parser accepts C idioms: __cplusplus guards, CRLF, comments i
           "20 ::idioms::v1::idiom_versioned\n");
 }
 
+TEST_CASE("the API parser reads raw string literals over several lines and Unicode identifiers") {
+    const auto result = run(gen() + " parse " + headers("api_headers") + "raw_strings_unicode.hpp");
+    REQUIRE(result.status == 0);
+    CHECK(result.output == "4 ::old_call\n5 ::caf\xc3\xa9\n6 ::after\n");
+}
+
 TEST_CASE("the API parser refuses what it cannot classify, naming file and line") {
     struct broken {
         const char* file;
