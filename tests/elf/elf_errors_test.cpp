@@ -4,21 +4,15 @@
 
 #include <catch2/catch.hpp>
 
-#include "elf_test_support.hpp"
+#include "samples.hpp"
 
 using namespace vdsokit::elf;
 using namespace vdsokit::elf::testing;
 
 namespace {
 
-const bytes& sample() {
-    static const bytes file = read_file(environment_path("VDSOKIT_ELF_SAMPLE_VDSO"));
-    REQUIRE_FALSE(file.empty());
-    return file;
-}
-
 // Applies mutation `name` to the sample vDSO and returns the error message (or "parsed").
-std::string failure_of(const std::string& name, const bytes& original = sample()) {
+std::string failure_of(const std::string& name, const bytes& original = sample_vdso()) {
     bytes storage;
     auto parsed = parse_mutated(original, name, storage);
     return parsed ? "parsed" : message(parsed.failure());
@@ -48,7 +42,7 @@ TEST_CASE("A truncated file names the first segment that runs past its end") {
     const std::string text = failure_of("truncated-half");
     CHECK_MESSAGE_CONTAINS(text, "program header ");
     CHECK_MESSAGE_CONTAINS(text, ": p_offset + p_filesz = ");
-    CHECK_MESSAGE_CONTAINS(text, "exceeds file size " + hex(sample().size() / 2));
+    CHECK_MESSAGE_CONTAINS(text, "exceeds file size " + hex(sample_vdso().size() / 2));
 }
 
 TEST_CASE("Identification fields are checked with expected and found values") {
@@ -70,8 +64,8 @@ TEST_CASE("A program header table past the end of the file is refused, even with
 
 TEST_CASE("A segment whose bytes lie past the end of the file is refused") {
     CHECK_MESSAGE_CONTAINS(failure_of("segment-past-end"),
-                           "program header 0: p_offset + p_filesz = " + hex(sample().size() + 0x1000) +
-                               " exceeds file size " + hex(sample().size()) + " (at file offset 0x48)");
+                           "program header 0: p_offset + p_filesz = " + hex(sample_vdso().size() + 0x1000) +
+                               " exceeds file size " + hex(sample_vdso().size()) + " (at file offset 0x48)");
     CHECK_MESSAGE_CONTAINS(failure_of("segment-offset-huge"), "program header 0: p_offset + p_filesz = 0xf");
 }
 
@@ -102,15 +96,15 @@ TEST_CASE("An image without a usable dynamic table is refused") {
 }
 
 TEST_CASE("Text relocations are refused, as DT_TEXTREL or as DF_TEXTREL") {
-    const std::uint64_t entry = dynamic_entry_offset(sample(), detail::dt_syment);
+    const std::uint64_t entry = dynamic_entry_offset(sample_vdso(), detail::dt_syment);
     CHECK_MESSAGE_CONTAINS(failure_of("textrel"), "DT_TEXTREL = ");
     CHECK_MESSAGE_CONTAINS(failure_of("textrel"), "(at file offset " + hex(entry) + ")");
     CHECK_MESSAGE_CONTAINS(failure_of("flags-textrel"), "DT_FLAGS (DF_TEXTREL) = 0x4 requests text relocations");
 }
 
 TEST_CASE("An unknown relocation type is reported with its number and target offset") {
-    const std::uint64_t rela = dynamic_table_file_offset(sample(), detail::dt_rela);
-    const std::uint64_t target = get(sample(), rela, 8);
+    const std::uint64_t rela = dynamic_table_file_offset(sample_vdso(), detail::dt_rela);
+    const std::uint64_t target = get(sample_vdso(), rela, 8);
     CHECK(failure_of("unsupported-relocation") ==
           "relocation 0: unsupported relocation type 200 at offset " + hex(target) +
               " (at file offset " + hex(rela + 8) + ")");
@@ -128,7 +122,7 @@ TEST_CASE("Tables that the dynamic table places outside the file are refused") {
 }
 
 TEST_CASE("Hash tables with huge counts are refused before anything is read") {
-    const std::uint64_t hash = dynamic_table_file_offset(sample(), detail::dt_hash);
+    const std::uint64_t hash = dynamic_table_file_offset(sample_vdso(), detail::dt_hash);
     CHECK_MESSAGE_CONTAINS(failure_of("sysv-hash-huge-counts"), "SysV hash table: 8 + 4 * (nbucket + nchain) = ");
     CHECK_MESSAGE_CONTAINS(failure_of("sysv-hash-huge-counts"), "(at file offset " + hex(hash) + ")");
     CHECK_MESSAGE_CONTAINS(failure_of("sysv-hash-huge-nchain"), "exceeds the file bytes of its PT_LOAD");
@@ -144,7 +138,7 @@ TEST_CASE("A GNU hash chain that never ends is refused at the end of its segment
 
 TEST_CASE("A SysV hash chain that loops back on itself ends the lookup instead of hanging") {
     bytes storage;
-    auto parsed = parse_mutated(sample(), "sysv-hash-chain-cycle", storage);
+    auto parsed = parse_mutated(sample_vdso(), "sysv-hash-chain-cycle", storage);
     REQUIRE(parsed.ok());
     symbol found{};
     CHECK_FALSE(parsed.value().lookup_sysv_hash("not_there", "", found));
@@ -152,17 +146,17 @@ TEST_CASE("A SysV hash chain that loops back on itself ends the lookup instead o
 }
 
 TEST_CASE("Symbol names and version definitions must point inside the string table") {
-    const std::uint64_t symtab = dynamic_table_file_offset(sample(), detail::dt_symtab);
+    const std::uint64_t symtab = dynamic_table_file_offset(sample_vdso(), detail::dt_symtab);
     CHECK(failure_of("symbol-name-past-strtab") ==
           "dynamic symbol 1: st_name = 0xfffffff0 exceeds DT_STRSZ " +
-              hex(get(sample(), dynamic_entry_offset(sample(), detail::dt_strsz) + 8, 8)) +
+              hex(get(sample_vdso(), dynamic_entry_offset(sample_vdso(), detail::dt_strsz) + 8, 8)) +
               " (at file offset " + hex(symtab + 24) + ")");
     CHECK_MESSAGE_CONTAINS(failure_of("verdef-huge-aux"), "version definition 0: vd_aux = 0xfffffff0 exceeds");
 }
 
 TEST_CASE("A huge DT_VERDEFNUM is bounded by the definitions actually chained") {
     bytes storage;
-    auto parsed = parse_mutated(sample(), "verdef-huge-count", storage);
+    auto parsed = parse_mutated(sample_vdso(), "verdef-huge-count", storage);
     REQUIRE(parsed.ok());
     symbol found{};
     CHECK(parsed.value().lookup("__vdso_sample_clock", "SAMPLE_2.0", found));
@@ -181,7 +175,7 @@ TEST_CASE("Section headers, when present, are checked like everything else") {
 }
 
 TEST_CASE("Every mutation of every real image yields an error or a readable image, never a crash") {
-    std::vector<bytes> originals{sample(), read_file(environment_path("VDSOKIT_ELF_SAMPLE_LIBRARY"))};
+    std::vector<bytes> originals{sample_vdso(), read_file(environment_path("VDSOKIT_ELF_SAMPLE_LIBRARY"))};
     const auto vdso = kernel_vdso();
     if (!vdso.empty()) originals.emplace_back(vdso.begin(), vdso.end());
     for (const bytes& original : originals) {

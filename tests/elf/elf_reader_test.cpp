@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "elf_test_support.hpp"
+#include "samples.hpp"
 
 using namespace vdsokit::elf;
 using namespace vdsokit::elf::testing;
@@ -24,19 +24,6 @@ constexpr kernel_names kernel_vdso_names() {
         case machine::riscv64: return {"__vdso_clock_gettime", "LINUX_4.15"};
         default: return {"__vdso_clock_gettime", "LINUX_2.6"};
     }
-}
-
-// Kept alive for the whole run: an image is only a view of these bytes.
-const bytes& sample_vdso() {
-    static const bytes file = read_file(environment_path("VDSOKIT_ELF_SAMPLE_VDSO"));
-    REQUIRE_FALSE(file.empty());
-    return file;
-}
-
-const bytes& sample_library() {
-    static const bytes file = read_file(environment_path("VDSOKIT_ELF_SAMPLE_LIBRARY"));
-    REQUIRE_FALSE(file.empty());
-    return file;
 }
 
 image parse_or_fail(std::span<const std::byte> file) {

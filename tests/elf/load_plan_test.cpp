@@ -3,18 +3,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "elf_test_support.hpp"
+#include "samples.hpp"
 
 using namespace vdsokit;
 using namespace vdsokit::elf::testing;
 
 namespace {
-
-const bytes& sample() {
-    static const bytes file = read_file(environment_path("VDSOKIT_ELF_SAMPLE_VDSO"));
-    REQUIRE_FALSE(file.empty());
-    return file;
-}
 
 elf::image parse_or_fail(std::span<const std::byte> file) {
     auto parsed = elf::image::parse(file);
@@ -46,7 +40,7 @@ std::uint64_t read_u64(const std::vector<std::byte>& memory, std::uint64_t offse
 }  // namespace
 
 TEST_CASE("The sample vDSO's plan puts vVAR below the image and maps only the data privately") {
-    auto plan = make_load_plan(parse_or_fail(sample()));
+    auto plan = make_load_plan(parse_or_fail(sample_vdso()));
     INFO((plan ? std::string("ok") : message(plan.failure())));
     REQUIRE(plan.ok());
     const load_plan& p = plan.value();
@@ -78,7 +72,7 @@ TEST_CASE("The sample vDSO's plan puts vVAR below the image and maps only the da
 }
 
 TEST_CASE("RELATIVE relocations are relative to the image base, negative when they point into vVAR") {
-    auto plan = make_load_plan(parse_or_fail(sample()));
+    auto plan = make_load_plan(parse_or_fail(sample_vdso()));
     REQUIRE(plan.ok());
     std::vector<relative_relocation> relocations;
     plan.value().for_each_relocation([&](const relative_relocation& r) { relocations.push_back(r); });
@@ -96,12 +90,12 @@ TEST_CASE("RELATIVE relocations are relative to the image base, negative when th
 }
 
 TEST_CASE("apply_relocations writes image base + value offset into the private copy") {
-    auto plan = make_load_plan(parse_or_fail(sample()));
+    auto plan = make_load_plan(parse_or_fail(sample_vdso()));
     REQUIRE(plan.ok());
     const load_plan& p = plan.value();
     const std::uint64_t base = 0x7f1234560000;
 
-    std::vector<std::byte> whole = load(p, sample());
+    std::vector<std::byte> whole = load(p, sample_vdso());
     CHECK(apply_relocations(p, base, whole) == p.relocation_count());
     p.for_each_relocation([&](const relative_relocation& r) {
         CHECK(read_u64(whole, r.image_offset) == base + static_cast<std::uint64_t>(r.value_offset));
@@ -110,7 +104,7 @@ TEST_CASE("apply_relocations writes image base + value offset into the private c
     // The same, applied to the private segment copied on its own.
     const segment_mapping& data = p.segments()[2];
     std::vector<std::byte> segment(data.memory_size);
-    std::copy_n(sample().begin() + static_cast<std::ptrdiff_t>(data.file_offset), data.file_size, segment.begin());
+    std::copy_n(sample_vdso().begin() + static_cast<std::ptrdiff_t>(data.file_offset), data.file_size, segment.begin());
     CHECK(apply_relocations(p, base, data, segment) == p.relocation_count());
     CHECK(std::equal(segment.begin(), segment.end(),
                      whole.begin() + static_cast<std::ptrdiff_t>(data.image_offset)));
@@ -119,14 +113,14 @@ TEST_CASE("apply_relocations writes image base + value offset into the private c
 }
 
 TEST_CASE("A memory view too small for the image skips the relocations that do not fit") {
-    auto plan = make_load_plan(parse_or_fail(sample()));
+    auto plan = make_load_plan(parse_or_fail(sample_vdso()));
     REQUIRE(plan.ok());
     std::vector<std::byte> memory(0x2000);  // ends where the data segment starts
     CHECK(apply_relocations(plan.value(), 0x1000, memory) == 0);
 }
 
 TEST_CASE("Relocations are copied into a caller's span, up to its size") {
-    auto plan = make_load_plan(parse_or_fail(sample()));
+    auto plan = make_load_plan(parse_or_fail(sample_vdso()));
     REQUIRE(plan.ok());
     std::array<relative_relocation, 2> two{};
     CHECK(plan.value().copy_relocations(two) == 2);
@@ -135,7 +129,7 @@ TEST_CASE("Relocations are copied into a caller's span, up to its size") {
 }
 
 TEST_CASE("Symbol offsets are relative to the image base") {
-    const elf::image elf = parse_or_fail(sample());
+    const elf::image elf = parse_or_fail(sample_vdso());
     std::uint64_t offset = 0;
     REQUIRE(find_symbol_offset(elf, "__vdso_sample_clock", "SAMPLE_2.0", offset));
     elf::symbol found{};
@@ -177,7 +171,7 @@ TEST_CASE("An executable (this PIE test program) is refused because it has PT_IN
 }
 
 TEST_CASE("A RELATIVE relocation into a read-only segment is refused, naming its offset") {
-    bytes copy = sample();
+    bytes copy = sample_vdso();
     const std::uint64_t rela = dynamic_table_file_offset(copy, elf::detail::dt_rela);
     put(copy, rela, 8, 0x2010);  // inside the read-only rodata segment
     char rela_hex[32];
@@ -188,7 +182,7 @@ TEST_CASE("A RELATIVE relocation into a read-only segment is refused, naming its
 }
 
 TEST_CASE("A relocation that needs a symbol is refused by the plan though the reader accepts it") {
-    bytes copy = sample();
+    bytes copy = sample_vdso();
     const std::uint64_t rela = dynamic_table_file_offset(copy, elf::detail::dt_rela);
     const std::uint32_t glob_dat = elf::native_machine == elf::machine::aarch64   ? 1025
                                    : elf::native_machine == elf::machine::riscv64 ? 5
@@ -201,7 +195,7 @@ TEST_CASE("A relocation that needs a symbol is refused by the plan though the re
 }
 
 TEST_CASE("Segments that would share a page are refused") {
-    bytes copy = sample();
+    bytes copy = sample_vdso();
     const int data = find_program_header(copy, elf::detail::pt_load, 2);
     REQUIRE(data >= 0);
     const std::uint64_t header = program_header_offset(copy, static_cast<std::uint32_t>(data));
@@ -224,7 +218,7 @@ TEST_CASE("Packed relative relocations (DT_RELR) give the same plan as RELA ones
     REQUIRE_FALSE(packed.empty());
     REQUIRE(dynamic_entry_offset(packed, elf::detail::dt_relr) != 0);
     auto packed_plan = make_load_plan(parse_or_fail(packed));
-    auto rela_plan = make_load_plan(parse_or_fail(sample()));
+    auto rela_plan = make_load_plan(parse_or_fail(sample_vdso()));
     INFO((packed_plan ? std::string("ok") : message(packed_plan.failure())));
     REQUIRE(packed_plan.ok());
     REQUIRE(rela_plan.ok());
