@@ -703,16 +703,30 @@ inline result<int> fd_from_environment(const char* variable) {
     return static_cast<int>(fd);
 }
 
-// Sends `fd` over a connected Unix socket (SCM_RIGHTS) with one byte of payload.
-inline result<int> send_fd(int socket, int fd) {
+namespace detail {
+// One byte of payload and room for one descriptor: the message send_fd and receive_fd exchange.
+// Not movable: `message` points into the object itself.
+struct descriptor_message {
     char payload = 'v';
     iovec io{&payload, 1};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
+
+    descriptor_message() {
+        message.msg_iov = &io;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+    }
+    descriptor_message(const descriptor_message&) = delete;
+    descriptor_message& operator=(const descriptor_message&) = delete;
+};
+}  // namespace detail
+
+// Sends `fd` over a connected Unix socket (SCM_RIGHTS) with one byte of payload.
+inline result<int> send_fd(int socket, int fd) {
+    detail::descriptor_message out;
+    msghdr& message = out.message;
     cmsghdr* header = CMSG_FIRSTHDR(&message);
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
@@ -729,14 +743,8 @@ inline result<int> send_fd(int socket, int fd) {
 
 // Receives a descriptor sent by `send_fd`; the new descriptor is close-on-exec and the caller's.
 inline result<int> receive_fd(int socket) {
-    char payload = 0;
-    iovec io{&payload, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &io;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
+    detail::descriptor_message in;
+    msghdr& message = in.message;
     ssize_t received;
     do received = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
     while (received < 0 && errno == EINTR);
