@@ -13,6 +13,10 @@ struct inner {
     std::uint32_t a;
     std::uint16_t b;
 };
+struct inner_renamed {  // inner's layout under other names
+    std::uint32_t first;
+    std::uint16_t second;
+};
 struct layout_v1 {
     std::atomic<std::uint64_t> counter;
     inner nested;
@@ -64,11 +68,13 @@ struct with_wide_enum { wide_enum e; };
 
 using vdsokit::layout_fingerprint;
 
-TEST_CASE("the fingerprint is a compile-time constant, stable for the same type") {
-    static_assert(layout_fingerprint<layout_v1> == layout_fingerprint<layout_v1>);
-    constexpr std::uint64_t value = layout_fingerprint<layout_v1>;
-    CHECK(value == layout_fingerprint<const layout_v1>);
-    CHECK(value != 0);
+TEST_CASE("the fingerprint is a compile-time constant, pinned so images stay compatible across versions") {
+    // An image records this value; a host built with another vdsokit version must compute the same
+    // one for the same layout, so the algorithm may not drift. Same value with GCC and Clang.
+#if defined(__x86_64__) || defined(__aarch64__) || (defined(__riscv) && __riscv_xlen == 64)
+    static_assert(layout_fingerprint<layout_v1> == 0x8ae242b2be090935ull);
+#endif
+    CHECK(layout_fingerprint<layout_v1> == layout_fingerprint<const layout_v1>);
 }
 
 TEST_CASE("renaming fields keeps the fingerprint: it covers layout, not names") {
@@ -92,5 +98,5 @@ TEST_CASE("cache-aligned members are fingerprinted with their real offsets") {
 
 TEST_CASE("classes PFR cannot reflect take part through vdsokit_layout_fingerprint") {
     CHECK(layout_fingerprint<vdsokit::seqlock<layout_atomic_removed>> != layout_fingerprint<vdsokit::seqlock<inner>>);
-    CHECK(layout_fingerprint<vdsokit::seqlock<inner>> == layout_fingerprint<vdsokit::seqlock<inner>>);
+    CHECK(layout_fingerprint<vdsokit::seqlock<inner>> == layout_fingerprint<vdsokit::seqlock<inner_renamed>>);
 }
