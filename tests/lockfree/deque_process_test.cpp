@@ -1,7 +1,8 @@
 // The deque shared by fork()ed processes through a memfd that each process maps at its own address,
 // and processes SIGKILLed in the middle of operations: the survivors keep going, and what is lost
-// stays within the bound documented in deque.hpp (per killed process: its one in-flight element
-// and its one slot).
+// stays within the bound documented in deque.hpp (per killed process: its one in-flight element,
+// and one reserved place or pool slot). Both representations: 8-byte elements in the cells, and
+// 16-byte ones in a pool of slots.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -23,7 +24,10 @@
 
 using vdsokit::batch_mode;
 using vdsokit::deque_end;
+using vdsokit_test::element_of;
+using vdsokit_test::item_of;
 using vdsokit_test::make_item;
+using vdsokit_test::wide_item;
 
 namespace {
 
@@ -31,8 +35,11 @@ constexpr std::uint32_t max_producers = 64;
 constexpr std::uint32_t max_items = 1u << 17;
 constexpr std::uint32_t capacity = 8;
 
+template <class Element>
 struct shared_state {
-    vdsokit::deque<std::uint64_t, capacity> deque;
+    // Every process attaches a pusher (owner: its id + 1) and may die holding it.
+    vdsokit::deque<Element, capacity, max_producers> deque;
+    std::atomic<std::uint64_t> torn;
     vdsokit_test::exactly_once_ledger<max_producers, max_items> ledger;
     std::atomic<std::uint64_t> view_address[max_producers];  // where each process mapped the file
     std::atomic<std::uint32_t> confirmed[max_producers];      // pushes known to have succeeded
@@ -42,31 +49,39 @@ struct shared_state {
 };
 
 // Maps the file again, away from the inherited view, and checks that it really is elsewhere.
-shared_state* map_own_view(vdsokit_test::shared_memory_file& file, std::uint32_t id) {
+template <class Element>
+shared_state<Element>* map_own_view(vdsokit_test::shared_memory_file& file, std::uint32_t id) {
     auto* hint = static_cast<char*>(file.parent_view()) + (std::size_t(id) + 1) * (std::size_t(64) << 20);
     void* view = file.map(hint);
     if (view == file.parent_view()) _exit(90);
-    auto* state = static_cast<shared_state*>(view);
+    auto* state = static_cast<shared_state<Element>*>(view);
     state->view_address[id].store(reinterpret_cast<std::uintptr_t>(view));
     return state;
 }
 
 // Pushes `items` items as producer `id` at alternating ends while also consuming, so that every
 // process is both a producer and a consumer. Forever if `items` is max (victims wait to be killed).
-[[noreturn]] void producer_consumer(vdsokit_test::shared_memory_file& file, std::uint32_t id,
-                                    std::uint32_t items, std::uint32_t total_producers) {
-    shared_state& state = *map_own_view(file, id);
+// Pushes go through the process's pusher, or, if `also_without_pusher`, every other round without.
+template <class Element>
+[[noreturn]] void producer_consumer(vdsokit_test::shared_memory_file& file, std::uint32_t id, std::uint32_t items,
+                                    std::uint32_t total_producers, bool also_without_pusher = false) {
+    shared_state<Element>& state = *map_own_view<Element>(file, id);
+    auto pusher = state.deque.attach_pusher(id + 1);
+    if (!pusher) _exit(91);
     std::uint32_t sequence = 0;
-    std::uint64_t out[2];
+    Element out[2];
     for (std::uint32_t round = 0;; ++round) {
         const deque_end end = round % 2 ? deque_end::front : deque_end::back;
+        const bool through_pusher = !also_without_pusher || round % 4 < 2;
         if (sequence < items && sequence < max_items) {
-            const std::uint64_t item = make_item(id, sequence);
+            const Element item = element_of<Element>(make_item(id, sequence));
             bool pushed;
             if (round % 3 == 0) {
-                auto slot = state.deque.push_slot(end);
+                auto slot = through_pusher ? pusher.push_slot(end) : state.deque.push_slot(end);
                 pushed = bool(slot);
                 if (slot) slot.value() = item;
+            } else if (through_pusher) {
+                pushed = end == deque_end::front ? pusher.push_front(item) : pusher.push_back(item);
             } else {
                 pushed = end == deque_end::front ? state.deque.push_front(item) : state.deque.push_back(item);
             }
@@ -77,9 +92,11 @@ shared_state* map_own_view(vdsokit_test::shared_memory_file& file, std::uint32_t
         }
         const std::size_t got = state.deque.pop_multiple(end == deque_end::front ? deque_end::back : deque_end::front,
                                                          std::span(out, round % 4 == 0 ? 2 : 1), batch_mode::burst);
-        for (std::size_t i = 0; i < got; ++i) state.ledger.record(out[i]);
-        if (sequence >= items && state.producers_done.load() >= total_producers && state.kills_done.load() != 0)
+        for (std::size_t i = 0; i < got; ++i) state.ledger.record(item_of(out[i], state.torn));
+        if (sequence >= items && state.producers_done.load() >= total_producers && state.kills_done.load() != 0) {
+            pusher.detach();  // _exit runs no destructor
             _exit(0);
+        }
         if (got == 0) sched_yield();
     }
 }
@@ -114,19 +131,21 @@ bool wait_all(const std::vector<pid_t>& children, std::chrono::seconds hang_limi
     return all_clean;
 }
 
-void drain_into_ledger(shared_state& state) {
-    std::uint64_t item = 0;
-    while (state.deque.pop_back(item)) state.ledger.record(item);
+template <class Element>
+void drain_into_ledger(shared_state<Element>& state) {
+    Element item{};
+    while (state.deque.pop_back(item)) state.ledger.record(item_of(item, state.torn));
 }
 
-TEST_CASE("processes mapping the deque at different addresses exchange every item exactly once", "[deque][process]") {
-    vdsokit_test::shared_memory_file file(sizeof(shared_state));
-    shared_state& state = *vdsokit_test::construct_shared<shared_state>(file);
+TEMPLATE_TEST_CASE("processes mapping the deque at different addresses exchange every item exactly once",
+                   "[deque][process]", std::uint64_t, wide_item) {
+    vdsokit_test::shared_memory_file file(sizeof(shared_state<TestType>));
+    auto& state = *vdsokit_test::construct_shared<shared_state<TestType>>(file);
     constexpr std::uint32_t processes = 4, items = 50000;
     state.kills_done.store(1);  // nobody is killed here
     std::vector<pid_t> children;
     for (std::uint32_t id = 0; id < processes; ++id)
-        children.push_back(spawn([&] { producer_consumer(file, id, items, processes); }));
+        children.push_back(spawn([&] { producer_consumer<TestType>(file, id, items, processes, true); }));
     REQUIRE(wait_all(children, std::chrono::seconds(60)));
     drain_into_ledger(state);
 
@@ -135,6 +154,7 @@ TEST_CASE("processes mapping the deque at different addresses exchange every ite
         REQUIRE(state.view_address[id].load() != 0);
         REQUIRE(state.view_address[id].load() != reinterpret_cast<std::uintptr_t>(file.parent_view()));
     }
+    REQUIRE(state.torn.load() == 0);
     REQUIRE(state.ledger.duplicates.load() == 0);
     REQUIRE(state.ledger.out_of_range.load() == 0);
     REQUIRE(state.ledger.consumed.load() == std::uint64_t(processes) * items);
@@ -144,14 +164,15 @@ TEST_CASE("processes mapping the deque at different addresses exchange every ite
 
 // Kills `victims_per_round` processes at random moments while `survivors` keep working; returns
 // after checking the documented bound. Victims and survivors all push and pop.
+template <class Element>
 void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std::uint32_t survivors,
                      std::uint32_t survivor_items, unsigned seed) {
-    vdsokit_test::shared_memory_file file(sizeof(shared_state));
-    shared_state& state = *vdsokit_test::construct_shared<shared_state>(file);
+    vdsokit_test::shared_memory_file file(sizeof(shared_state<Element>));
+    auto& state = *vdsokit_test::construct_shared<shared_state<Element>>(file);
     REQUIRE(survivors + rounds * victims_per_round <= max_producers);
     std::vector<pid_t> survivor_pids;
     for (std::uint32_t id = 0; id < survivors; ++id)
-        survivor_pids.push_back(spawn([&] { producer_consumer(file, id, survivor_items, survivors); }));
+        survivor_pids.push_back(spawn([&] { producer_consumer<Element>(file, id, survivor_items, survivors); }));
 
     std::mt19937 random(seed);
     std::uint32_t kills = 0;
@@ -160,7 +181,7 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
         std::vector<pid_t> victims;
         for (std::uint32_t v = 0; v < victims_per_round; ++v) {
             const std::uint32_t id = next_id++;
-            victims.push_back(spawn([&] { producer_consumer(file, id, max_items, ~0u); }));
+            victims.push_back(spawn([&] { producer_consumer<Element>(file, id, max_items, ~0u); }));
         }
         for (pid_t victim : victims) {
             std::this_thread::sleep_for(std::chrono::microseconds(200 + random() % 5000));
@@ -189,6 +210,7 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
     INFO("kills " << kills << ", lost items " << lost << ", leaked slots " << leaked_slots);
     std::printf("killed %u processes mid-operation: %llu items lost, %u slots leaked (bound: %u each)\n",
                 kills, (unsigned long long)lost, leaked_slots, kills);
+    REQUIRE(state.torn.load() == 0);
     REQUIRE(state.ledger.duplicates.load() == 0);
     REQUIRE(state.ledger.out_of_range.load() == 0);
     REQUIRE(lost <= kills);
@@ -198,19 +220,24 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
     for (std::uint32_t id = 0; id < survivors; ++id) REQUIRE(state.confirmed[id].load() == survivor_items);
     REQUIRE(state.deque.reclaim_leaked_slots() == leaked_slots);
     REQUIRE(state.deque.free_slots() == capacity);
+    // Each victim died holding its pusher (survivors detached theirs before exiting).
+    constexpr bool has_pushers = sizeof(Element) <= 8;
+    for (std::uint32_t id = survivors; id < next_id; ++id) REQUIRE(state.deque.reclaim_pushers(id + 1) == (has_pushers ? 1u : 0u));
 }
 
-TEST_CASE("processes killed mid-operation cost at most their own slot and item", "[deque][process][kill]") {
-    run_kill_rounds(3, 2, 2, 30000, 12345);
+TEMPLATE_TEST_CASE("processes killed mid-operation cost at most their own slot and item", "[deque][process][kill]",
+                   std::uint64_t, wide_item) {
+    run_kill_rounds<TestType>(3, 2, 2, 30000, 12345);
 }
 
-TEST_CASE("a process killed while filling a push slot leaks exactly that slot and blocks nobody", "[deque][process][kill]") {
-    vdsokit_test::shared_memory_file file(sizeof(shared_state));
-    shared_state& state = *vdsokit_test::construct_shared<shared_state>(file);
+TEMPLATE_TEST_CASE("a process killed while filling a push slot leaks exactly that slot and blocks nobody",
+                   "[deque][process][kill]", std::uint64_t, wide_item) {
+    vdsokit_test::shared_memory_file file(sizeof(shared_state<TestType>));
+    auto& state = *vdsokit_test::construct_shared<shared_state<TestType>>(file);
     const pid_t victim = spawn([&] {
-        shared_state& own = *map_own_view(file, 63);
+        auto& own = *map_own_view<TestType>(file, 63);
         auto slot = own.deque.push_slot(deque_end::front);
-        slot.value() = 1;
+        slot.value() = element_of<TestType>(1);
         own.holding_slot.store(1);
         for (;;) pause();
     });
@@ -220,7 +247,7 @@ TEST_CASE("a process killed while filling a push slot leaks exactly that slot an
     REQUIRE(state.deque.free_slots() == capacity - 1);
 
     state.kills_done.store(1);
-    const pid_t survivor = spawn([&] { producer_consumer(file, 0, 20000, 1); });
+    const pid_t survivor = spawn([&] { producer_consumer<TestType>(file, 0, 20000, 1, true); });
     REQUIRE(wait_all({survivor}, std::chrono::seconds(60)));
     drain_into_ledger(state);
     REQUIRE(state.ledger.consumed.load() == 20000);
@@ -228,17 +255,20 @@ TEST_CASE("a process killed while filling a push slot leaks exactly that slot an
     REQUIRE(state.deque.free_slots() == capacity - 1);
 
     // Quiescent now (every process is gone): the leaked slot can be taken back.
-    REQUIRE(state.deque.push_back(5));
+    // The victim's guard also held the pusher it attached (small elements).
+    REQUIRE(state.deque.reclaim_pushers(state.deque.anonymous_owner) == (sizeof(TestType) <= 8 ? 1u : 0u));
+    REQUIRE(state.deque.push_back(element_of<TestType>(5)));
     REQUIRE(state.deque.reclaim_leaked_slots() == 1);
     REQUIRE(state.deque.free_slots() == capacity - 1);  // one slot holds the element pushed above
-    std::uint64_t item = 0;
+    TestType item{};
     REQUIRE(state.deque.pop_front(item));
-    REQUIRE(item == 5);
+    REQUIRE(item_of(item, state.torn) == 5);
     REQUIRE(state.deque.free_slots() == capacity);
 }
 
-TEST_CASE("long: many processes killed mid-operation", "[.long][deque][process][kill]") {
-    run_kill_rounds(10, 5, 3, 120000, 777);
+TEMPLATE_TEST_CASE("long: many processes killed mid-operation", "[.long][deque][process][kill]", std::uint64_t,
+                   wide_item) {
+    run_kill_rounds<TestType>(10, 5, 3, 120000, 777);
 }
 
 }  // namespace

@@ -11,7 +11,8 @@ struct message {
     std::uint32_t kind;
     std::uint64_t payload[3];
 };
-constinit vdsokit::deque<message, 64> freestanding_deque;
+constinit vdsokit::deque<message, 64> freestanding_deque;        // elements in a pool of slots
+constinit vdsokit::deque<std::uint64_t, 64> freestanding_small_deque;  // elements in the cells
 constinit vdsokit::spsc_ring<message, 64> freestanding_ring;
 constinit vdsokit::mpmc_ring<std::uint64_t, 64> freestanding_mpmc_ring;
 constinit vdsokit::seqlock<message> freestanding_seqlock;
@@ -25,6 +26,15 @@ bool vdsokit_check_deque(message* inout, std::size_t count) {
     ok = ok && freestanding_deque.push_multiple(vdsokit::deque_end::front, {inout, count}, vdsokit::batch_mode::bulk) == count;
     ok = ok && freestanding_deque.pop_front(inout[0]) && freestanding_deque.pop_back(inout[0]);
     return ok && freestanding_deque.pop_multiple(vdsokit::deque_end::back, {inout, count}, vdsokit::batch_mode::burst) > 0;
+}
+bool vdsokit_check_small_deque(std::uint64_t* inout, std::size_t count) {
+    auto pusher = freestanding_small_deque.attach_pusher(1);
+    bool ok = pusher.push_back(inout[0]) && freestanding_small_deque.push_front(inout[0]);
+    if (auto slot = pusher.push_slot(vdsokit::deque_end::back)) slot.value() = 1;
+    ok = ok && pusher.push_multiple(vdsokit::deque_end::front, {inout, count}, vdsokit::batch_mode::bulk) == count;
+    ok = ok && freestanding_small_deque.pop_front(inout[0]) && freestanding_small_deque.pop_back(inout[0]);
+    ok = ok && freestanding_small_deque.pop_multiple(vdsokit::deque_end::back, {inout, count}, vdsokit::batch_mode::burst) > 0;
+    return ok && freestanding_small_deque.reclaim_leaked_slots() == 0 && freestanding_small_deque.reclaim_pushers(2) == 0;
 }
 bool vdsokit_check_rings(message* inout, std::size_t count) {
     vdsokit::spsc_ring<message, 64>::producer producer(freestanding_ring);

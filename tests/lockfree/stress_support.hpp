@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -32,6 +33,27 @@ constexpr std::uint64_t make_item(std::uint32_t producer, std::uint32_t sequence
 }
 constexpr std::uint32_t item_producer(std::uint64_t item) { return std::uint32_t(item >> 32); }
 constexpr std::uint32_t item_sequence(std::uint64_t item) { return std::uint32_t(item); }
+
+// Elements of the deque's two representations: 8 bytes live in the cells (inline_deque), larger
+// ones in a pool of slots (pooled_deque). A wide item repeats its value so that a torn copy is caught.
+struct wide_item {
+    std::uint64_t item = 0;
+    std::uint64_t check = 0;
+};
+template <class Element>
+Element element_of(std::uint64_t item) {
+    if constexpr (std::is_same_v<Element, wide_item>) return {item, ~item};
+    else return item;
+}
+template <class Element>
+std::uint64_t item_of(const Element& element, std::atomic<std::uint64_t>& torn) {
+    if constexpr (std::is_same_v<Element, wide_item>) {
+        if (element.check != ~element.item) torn.fetch_add(1);
+        return element.item;
+    } else {
+        return element;
+    }
+}
 
 // One bit per (producer, sequence): seen twice is a duplicate, never seen is a loss.
 template <std::uint32_t Producers, std::uint32_t ItemsPerProducer>

@@ -44,12 +44,19 @@ int repetitions = 5;
 
 // --- adapters: push/pop with try semantics -------------------------------------------------------
 
+// Queues with a per-thread fast path (vdsokit's pusher, moodycamel's tokens) are measured through
+// it: each producer or consumer thread attaches its own with attach_producer()/attach_consumer().
 struct vdsokit_deque_adapter {
     static constexpr const char* name = "vdsokit::deque";
     static constexpr bool multi = true;
     vdsokit::deque<item, capacity> queue;
     bool push(item v) { return queue.push_back(v); }
     bool pop(item& v) { return queue.pop_front(v); }
+    struct producer {
+        vdsokit::deque<item, capacity>::pusher pusher;
+        bool push(item v) { return pusher.push_back(v); }
+    };
+    producer attach_producer() { return {queue.attach_pusher()}; }
 };
 struct vdsokit_mpmc_ring_adapter {
     static constexpr const char* name = "vdsokit::mpmc_ring";
@@ -94,6 +101,20 @@ struct moodycamel_adapter {  // unbounded (heap): pre-sized, never full
     moodycamel::ConcurrentQueue<item> queue{capacity};
     bool push(item v) { return queue.try_enqueue(v); }
     bool pop(item& v) { return queue.try_dequeue(v); }
+    struct producer {
+        moodycamel::ConcurrentQueue<item>* queue;
+        moodycamel::ProducerToken token;
+        // With a token, try_enqueue only uses blocks this producer already owns: it can refuse
+        // for ever while another producer holds the pre-sized blocks. enqueue allocates instead.
+        bool push(item v) { return queue->enqueue(token, v); }
+    };
+    struct consumer {
+        moodycamel::ConcurrentQueue<item>* queue;
+        moodycamel::ConsumerToken token;
+        bool pop(item& v) { return queue->try_dequeue(token, v); }
+    };
+    producer attach_producer() { return {&queue, moodycamel::ProducerToken(queue)}; }
+    consumer attach_consumer() { return {&queue, moodycamel::ConsumerToken(queue)}; }
 };
 struct boost_queue_adapter {
     static constexpr const char* name = "boost::lockfree::queue";
@@ -128,6 +149,27 @@ struct mutex_ring_adapter {
         return true;
     }
 };
+
+template <class Adapter>
+struct plain_producer {
+    Adapter* adapter;
+    bool push(item v) { return adapter->push(v); }
+};
+template <class Adapter>
+struct plain_consumer {
+    Adapter* adapter;
+    bool pop(item& v) { return adapter->pop(v); }
+};
+template <class Adapter>
+auto attach_producer(Adapter& adapter) {
+    if constexpr (requires { adapter.attach_producer(); }) return adapter.attach_producer();
+    else return plain_producer<Adapter>{&adapter};
+}
+template <class Adapter>
+auto attach_consumer(Adapter& adapter) {
+    if constexpr (requires { adapter.attach_consumer(); }) return adapter.attach_consumer();
+    else return plain_consumer<Adapter>{&adapter};
+}
 
 // Spin briefly, then give the core away: on a 2-core machine the peer may not be running.
 template <class Ready>
@@ -168,12 +210,14 @@ void unpin() {
 template <class Adapter>
 double single_thread_ns() {
     auto queue = std::make_unique<Adapter>();
+    auto producer = attach_producer(*queue);
+    auto consumer = attach_consumer(*queue);
     constexpr int operations = 2000000;
     item sink = 0, value = 0;
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < operations; ++i) {
-        if (!queue->push(item(i))) std::abort();
-        if (!queue->pop(value)) std::abort();
+        if (!producer.push(item(i))) std::abort();
+        if (!consumer.pop(value)) std::abort();
         sink += value;
     }
     const double elapsed = seconds_since(start);
@@ -201,22 +245,24 @@ double throughput_mops(int producers, int consumers) {
     for (int p = 0; p < producers; ++p)
         threads.emplace_back([&, p] {
             pin_to_cpu(p % 2 == 0 ? 0 : 1);
+            auto producer = attach_producer(*queue);
             while (!go.load()) {}
             std::uint32_t failures = 0;
             for (std::uint64_t i = 1; i <= items_per_producer;) {
-                if (queue->push(i)) ++i, failures = 0;
+                if (producer.push(i)) ++i, failures = 0;
                 else back_off(failures);
             }
         });
     for (int c = 0; c < consumers; ++c)
         threads.emplace_back([&, c] {
             pin_to_cpu(c % 2 == 0 ? 1 : 0);
+            auto consumer = attach_consumer(*queue);
             while (!go.load()) {}
             item value, sum = 0;
             std::uint64_t mine = 0;
             std::uint32_t failures = 0;
             while (consumed.load(std::memory_order_relaxed) < total) {
-                if (queue->pop(value)) {
+                if (consumer.pop(value)) {
                     sum += value;
                     if (++mine % 256 == 0) consumed.fetch_add(256);
                     failures = 0;
@@ -279,6 +325,7 @@ double round_trip_us(const char* method, int rounds) {
             auto& own = *map_shared<shared_rings>(fd);
             vdsokit::spsc_ring<item, 64>::consumer ping(own.ping);
             vdsokit::spsc_ring<item, 64>::producer pong(own.pong);
+            auto deque_pong = own.deque_pong.attach_pusher();
             for (int i = 0; i < rounds; ++i) {
                 item value = 0;
                 if (kind == "spsc_ring spin/yield") {
@@ -286,7 +333,7 @@ double round_trip_us(const char* method, int rounds) {
                     (void)pong.push(value + 1), pong.submit();
                 } else if (kind == "deque spin/yield") {
                     spin_until([&] { return own.deque_ping.pop_front(value); });
-                    (void)own.deque_pong.push_back(value + 1);
+                    (void)deque_pong.push_back(value + 1);
                 } else if (kind == "spsc_ring + futex") {
                     while (!ping.pop(value)) {
                         const std::uint32_t ticket = own.ping_event.prepare_wait();
@@ -310,6 +357,7 @@ double round_trip_us(const char* method, int rounds) {
         (void)parent_view;
         vdsokit::spsc_ring<item, 64>::producer ping(own.ping);
         vdsokit::spsc_ring<item, 64>::consumer pong(own.pong);
+        auto deque_ping = own.deque_ping.attach_pusher();
         const auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < rounds; ++i) {
             item value = 0;
@@ -317,7 +365,7 @@ double round_trip_us(const char* method, int rounds) {
                 (void)ping.push(item(i)), ping.submit();
                 spin_until([&] { return pong.pop(value); });
             } else if (kind == "deque spin/yield") {
-                (void)own.deque_ping.push_back(item(i));
+                (void)deque_ping.push_back(item(i));
                 spin_until([&] { return own.deque_pong.pop_front(value); });
             } else if (kind == "spsc_ring + futex") {
                 (void)ping.push(item(i)), ping.submit();

@@ -1,0 +1,30 @@
+// What both deque representations share: the names of the ends and batch modes, and the bounded
+// back-off after a failed CAS. Freestanding.
+#pragma once
+
+#include <cstdint>
+
+#include <vdsokit/detail/cpu_relax.hpp>
+
+namespace vdsokit {
+
+enum class deque_end : std::uint8_t { front, back };
+
+// bulk: all of the batch or nothing. burst: as many as fit (or as are there).
+enum class batch_mode : std::uint8_t { bulk, burst };
+
+}  // namespace vdsokit
+
+namespace vdsokit::detail {
+
+// After a failed CAS: pause 1, 2, 4 ... up to 16 times (bounded; waits for nobody), so that
+// contending threads stop stealing the cache line from the one whose CAS is about to succeed.
+struct backoff_state {
+    std::uint32_t spins = 1;
+    void pause() noexcept {
+        for (std::uint32_t i = 0; i < spins; ++i) cpu_relax();
+        if (spins < 16) spins <<= 1;
+    }
+};
+
+}  // namespace vdsokit::detail
