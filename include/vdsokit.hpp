@@ -17,7 +17,8 @@
 #include <vdsokit/seqlock.hpp>      // single-writer snapshots (vdso_read_begin/retry)
 #include <vdsokit/vvar.hpp>         // shared data below the image
 
-// The deque needs a 16-byte compare-and-swap the compiler can inline; riscv64 has none.
+// The deques need a 16-byte compare-and-swap the compiler can inline; riscv64 has none.
 #if defined(__x86_64__) || defined(__aarch64__)
 #include <vdsokit/deque.hpp>        // MPMC double-ended queue for shared memory
+#include <vdsokit/split_deque.hpp>  // the same for small elements, ends on separate cache lines
 #endif

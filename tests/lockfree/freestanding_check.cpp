@@ -5,6 +5,7 @@
 #include <vdsokit/futex.hpp>
 #include <vdsokit/ring.hpp>
 #include <vdsokit/seqlock.hpp>
+#include <vdsokit/split_deque.hpp>
 
 namespace {
 struct message {
@@ -13,6 +14,7 @@ struct message {
 };
 constinit vdsokit::deque<message, 64> freestanding_deque;        // elements in a pool of slots
 constinit vdsokit::deque<std::uint64_t, 64> freestanding_small_deque;  // elements in the cells
+constinit vdsokit::split_deque<std::uint64_t, 64> freestanding_split_deque;
 constinit vdsokit::spsc_ring<message, 64> freestanding_ring;
 constinit vdsokit::mpmc_ring<std::uint64_t, 64> freestanding_mpmc_ring;
 constinit vdsokit::seqlock<message> freestanding_seqlock;
@@ -35,6 +37,13 @@ bool vdsokit_check_small_deque(std::uint64_t* inout, std::size_t count) {
     ok = ok && freestanding_small_deque.pop_front(inout[0]) && freestanding_small_deque.pop_back(inout[0]);
     ok = ok && freestanding_small_deque.pop_multiple(vdsokit::deque_end::back, {inout, count}, vdsokit::batch_mode::burst) > 0;
     return ok && freestanding_small_deque.reclaim_leaked_slots() == 0 && freestanding_small_deque.reclaim_pushers(2) == 0;
+}
+bool vdsokit_check_split_deque(std::uint64_t* inout, std::size_t count) {
+    bool ok = freestanding_split_deque.push_back(inout[0]) && freestanding_split_deque.push_front(inout[0]);
+    ok = ok && freestanding_split_deque.push_burst(vdsokit::deque_end::back, {inout, count}) == count;
+    ok = ok && freestanding_split_deque.pop_front(inout[0]) && freestanding_split_deque.pop_back(inout[0]);
+    return ok && freestanding_split_deque.pop_burst(vdsokit::deque_end::front, {inout, count}) > 0 &&
+           !freestanding_split_deque.empty();
 }
 bool vdsokit_check_rings(message* inout, std::size_t count) {
     vdsokit::spsc_ring<message, 64>::producer producer(freestanding_ring);

@@ -35,6 +35,7 @@
 #include <vdsokit/deque.hpp>
 #include <vdsokit/futex.hpp>
 #include <vdsokit/ring.hpp>
+#include <vdsokit/split_deque.hpp>
 
 namespace {
 
@@ -57,6 +58,13 @@ struct vdsokit_deque_adapter {
         bool push(item v) { return pusher.push_back(v); }
     };
     producer attach_producer() { return {queue.attach_pusher()}; }
+};
+struct vdsokit_split_deque_adapter {
+    static constexpr const char* name = "vdsokit::split_deque";
+    static constexpr bool multi = true;
+    vdsokit::split_deque<item, capacity> queue;
+    bool push(item v) { return queue.push_back(v); }
+    bool pop(item& v) { return queue.pop_front(v); }
 };
 struct vdsokit_mpmc_ring_adapter {
     static constexpr const char* name = "vdsokit::mpmc_ring";
@@ -290,6 +298,7 @@ double throughput_mops(int producers, int consumers) {
 struct shared_rings {
     vdsokit::spsc_ring<item, 64> ping, pong;
     vdsokit::deque<item, 64> deque_ping, deque_pong;
+    vdsokit::split_deque<item, 64> split_ping, split_pong;
     vdsokit::shared_event ping_event, pong_event;
 };
 
@@ -334,6 +343,9 @@ double round_trip_us(const char* method, int rounds) {
                 } else if (kind == "deque spin/yield") {
                     spin_until([&] { return own.deque_ping.pop_front(value); });
                     (void)deque_pong.push_back(value + 1);
+                } else if (kind == "split_deque spin/yield") {
+                    spin_until([&] { return own.split_ping.pop_front(value); });
+                    (void)own.split_pong.push_back(value + 1);
                 } else if (kind == "spsc_ring + futex") {
                     while (!ping.pop(value)) {
                         const std::uint32_t ticket = own.ping_event.prepare_wait();
@@ -367,6 +379,9 @@ double round_trip_us(const char* method, int rounds) {
             } else if (kind == "deque spin/yield") {
                 (void)deque_ping.push_back(item(i));
                 spin_until([&] { return own.deque_pong.pop_front(value); });
+            } else if (kind == "split_deque spin/yield") {
+                (void)own.split_ping.push_back(item(i));
+                spin_until([&] { return own.split_pong.pop_front(value); });
             } else if (kind == "spsc_ring + futex") {
                 (void)ping.push(item(i)), ping.submit();
                 own.ping_event.notify_all();
@@ -471,6 +486,7 @@ int main(int argc, char** argv) {
     std::vector<row> rows;
     if (!round_trips_only) {
     rows.push_back(measure<vdsokit_deque_adapter>());
+    rows.push_back(measure<vdsokit_split_deque_adapter>());
     rows.push_back(measure<vdsokit_mpmc_ring_adapter>());
     rows.push_back(measure<vdsokit_spsc_ring_adapter>());
     rows.push_back(measure<xenium_vyukov_adapter>());
@@ -516,10 +532,11 @@ int main(int argc, char** argv) {
         int rounds;
         double us;
     };
-    trip trips[] = {{"spsc_ring spin/yield", 20000, 0}, {"deque spin/yield", 20000, 0}, {"spsc_ring + futex", 5000, 0},
-                    {"pipe", 5000, 0},            {"eventfd", 5000, 0},    {"socketpair", 5000, 0}};
+    trip trips[] = {{"spsc_ring spin/yield", 20000, 0}, {"deque spin/yield", 20000, 0},
+                    {"split_deque spin/yield", 20000, 0}, {"spsc_ring + futex", 5000, 0},
+                    {"pipe", 5000, 0}, {"eventfd", 5000, 0}, {"socketpair", 5000, 0}};
     for (trip& t : trips) t.us = round_trip_us(t.method, t.rounds);
-    const double pipe_us = trips[3].us;
+    const double pipe_us = trips[4].us;
     std::printf("\nCross-process round trip (two processes, shared memfd mapped at different addresses):\n\n");
     std::printf("| method | round trip us | speed-up vs pipe |\n|---|---:|---:|\n");
     for (const trip& t : trips) std::printf("| %s | %.2f | %.1fx |\n", t.method, t.us, pipe_us / t.us);

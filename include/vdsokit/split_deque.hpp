@@ -1,0 +1,430 @@
+// A bounded MPMC double-ended queue of elements of at most 8 bytes whose two ends share no word:
+// a producer at the back and a consumer at the front touch different cache lines unless the
+// deque is nearly empty or nearly full. For handing items between cores, where vdsokit::deque
+// (one anchor word for both ends) pays a cache-line transfer per operation.
+//
+//   vdsokit::split_deque<T, Capacity>
+//
+// push_back/push_front/pop_front/pop_back (try-variants: false when full or empty), and bursts
+// (as many as fit, one element at a time). No push_slot and no all-or-nothing batches: with no
+// shared word there is nothing to reserve in or to move several elements with; use
+// vdsokit::deque for those.
+//
+// Design: a circular version of Herlihy, Luchangco and Moir's array deque (ICDCS 2003) whose cells
+// carry the position they stand for.
+//  - A cell is a 16-byte word {meta, value} changed only by a 16-byte CAS; meta = lap (30 bits) |
+//    version (31 bits) | push_front_pending | pop_back_pending | has_data. Cell i stands for
+//    position lap * Capacity + i. The version grows with every CAS of the cell (the ABA tag).
+//  - The ends, front F and back B, are unbounded positions: the deque is [F, B), B - F <= Capacity.
+//    Invariant: every cell stands for the one position of its residue in the window
+//    [F, F + Capacity), and has data exactly when that position is below B. So one cell read at
+//    position x tells whether x < F (it stands for a later lap) and whether x < B; both tests are
+//    monotone in x, and an operation finds its end from the cells alone. The two 64-bit end
+//    words are only hints (each on its own cache line), written with plain stores.
+//  - An operation reads its target cell and the neighbour towards the middle; one CAS of the
+//    target is its linearization point (a push writes the value and the new lap in it, a pop
+//    moves the cell to the far side of the window). The only thing that can falsify the
+//    neighbour condition meanwhile is the opposite operation at the same end, and that one first
+//    bumps our target's version (HLM's trick) or flags it:
+//      push_back/pop_front, the FIFO direction, take one CAS unless their target is flagged;
+//      pop_back/push_front first bump the neighbour (flagging it pop_back_pending or
+//      push_front_pending), then CAS the target. A flagged target sends push_back/pop_front down
+//      the same two-step path, whose bump kills the pending opposite operation.
+//  - The last element (pop_front against pop_back) and the last free cell (push_back against
+//    push_front) are one cell: one CAS, one winner. Empty and full are reported only from a
+//    two-cell snapshot checked stable, so never spuriously.
+//
+// Progress: obstruction-free. Alone, an operation finishes in a bounded number of steps (plus a
+// walk from a stale hint, at most about 2 * Capacity cells). A push and a pop at the same end can
+// keep failing each other's CAS; randomised exponential back-off makes that unlikely, not
+// impossible.
+//
+// A thread or process stopped for ever at any instruction (SIGKILL) never blocks the others and
+// costs no capacity: before its target CAS nothing changed but a version (others just retry);
+// after it the operation is complete. It loses at most the element it had popped. A flag it left
+// costs one later operation the two-step path.
+//
+// Limits: Capacity is a power of two <= 2^30. Versions are 31 bits: a thread stalled between
+// reading a cell and its CAS for exactly a multiple of 2^31 changes of that cell could CAS on a
+// recycled word. Cells are read as two 8-byte atomic loads and written with a 16-byte CAS; a torn
+// read can only make the CAS fail.
+//
+// Needs a 16-byte compare-and-swap (x86-64, aarch64). Freestanding: no heap, exceptions, RTTI,
+// thread-locals or libc.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include <vdsokit/detail/cpu_relax.hpp>
+#include <vdsokit/detail/deque_common.hpp>
+#include <vdsokit/detail/lockfree_primitives.hpp>
+#include <vdsokit/fingerprint.hpp>
+
+namespace vdsokit::detail {
+
+// The steps of each operation, where tests can stop a thread for ever (see StepHook).
+enum class split_step : int {
+    push_back_located, push_back_bumped, push_back_done,
+    push_front_located, push_front_bumped, push_front_done,
+    pop_back_located, pop_back_bumped, pop_back_done,
+    pop_front_located, pop_front_bumped, pop_front_done,
+    push_back_full_check, push_front_full_check, pop_back_empty_check, pop_front_empty_check,
+    count
+};
+
+struct no_step_hook {
+    static void at(split_step) noexcept {}
+};
+
+template <class T, std::uint32_t Capacity, class StepHook>
+class basic_split_deque {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_default_constructible_v<T> && sizeof(T) <= 8,
+                  "vdsokit: split_deque<T> holds trivially copyable elements of at most 8 bytes in its "
+                  "cells; use vdsokit::deque for larger ones.");
+    static_assert(Capacity >= 2 && (Capacity & (Capacity - 1)) == 0 && Capacity <= (1u << 30),
+                  "vdsokit: split_deque capacity must be a power of two between 2 and 2^30.");
+    static_assert(std::atomic<std::uint64_t>::is_always_lock_free, "vdsokit: split_deque needs lock-free 64-bit atomics.");
+
+public:
+    using value_type = T;
+    static constexpr std::uint32_t capacity() noexcept { return Capacity; }
+
+    constexpr basic_split_deque() noexcept = default;
+    basic_split_deque(const basic_split_deque&) = delete;
+    basic_split_deque& operator=(const basic_split_deque&) = delete;
+
+    [[nodiscard]] bool push_back(const T& value) noexcept {
+        std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
+        backoff_state backoff(&back);
+        for (;;) {
+            cell_snapshot neighbour, target;
+            find_back(back, neighbour, target);  // target = C(back) read first, then neighbour = C(back-1)
+            if (target.meta & has_data) {        // target holds back - Capacity: full?
+                StepHook::at(split_step::push_back_full_check);
+                if (load_meta(back) == target.meta && lap_distance(target.meta, back) == -1 && (neighbour.meta & has_data))
+                    return false;
+                backoff.pause();
+                continue;
+            }
+            if (lap_distance(target.meta, back) != 0) {  // inconsistent read
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_back_located);
+            if (target.meta & pop_back_pending) {  // a pop_back may be pending on C(back-1): kill it
+                if (!replace(back - 1, neighbour, {bumped(neighbour.meta, 0), neighbour.value})) {
+                    backoff.pause();
+                    continue;
+                }
+                StepHook::at(split_step::push_back_bumped);
+            }
+            // Clears pop_back_pending, keeps push_front_pending.
+            if (!replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_bits(value)})) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_back_done);
+            back_hint_.store(back + 1, std::memory_order_relaxed);
+            return true;
+        }
+    }
+
+    [[nodiscard]] bool pop_back(T& out) noexcept {
+        std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
+        backoff_state backoff(&back);
+        for (;;) {
+            cell_snapshot neighbour, target;  // here the target is C(back-1), the neighbour C(back)
+            find_back(back, target, neighbour);
+            if (!(target.meta & has_data) || lap_distance(target.meta, back - 1) != 0) {  // empty?
+                StepHook::at(split_step::pop_back_empty_check);
+                if (load_meta(back) == neighbour.meta && !(target.meta & has_data) &&
+                    lap_distance(target.meta, back - 1) == 1)
+                    return false;
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_back_located);
+            // Bump C(back) and announce this pop on it: a push_back there must kill it first.
+            if (!replace(back, neighbour, {bumped(neighbour.meta, pop_back_pending), neighbour.value})) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_back_bumped);
+            if (!replace(back - 1, target, {meta_for(back - 1, target.meta, 0, pop_back_pending | push_front_pending), target.value})) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_back_done);
+            back_hint_.store(back - 1, std::memory_order_relaxed);
+            out = from_bits(target.value);
+            return true;
+        }
+    }
+
+    [[nodiscard]] bool push_front(const T& value) noexcept {
+        std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
+        backoff_state backoff(&front);
+        for (;;) {
+            cell_snapshot target, neighbour;  // the target is C(front-1), the neighbour C(front)
+            find_front(front, target, neighbour);
+            if (target.meta & has_data) {  // C(front-1) holds front-1+Capacity: full?
+                StepHook::at(split_step::push_front_full_check);
+                if (load_meta(front) == neighbour.meta) return false;
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_front_located);
+            // Bump C(front) and announce this push on it: a pop_front there must kill it first.
+            if (!replace(front, neighbour, {bumped(neighbour.meta, push_front_pending), neighbour.value})) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_front_bumped);
+            if (!replace(front - 1, target,
+                         {meta_for(front - 1, target.meta, has_data, pop_back_pending | push_front_pending), to_bits(value)})) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_front_done);
+            front_hint_.store(front - 1, std::memory_order_relaxed);
+            return true;
+        }
+    }
+
+    [[nodiscard]] bool pop_front(T& out) noexcept {
+        std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
+        backoff_state backoff(&front);
+        for (;;) {
+            cell_snapshot neighbour, target;  // the target is C(front), the neighbour C(front-1)
+            find_front(front, neighbour, target);
+            if (!(target.meta & has_data)) {  // C(front) empty: empty?
+                StepHook::at(split_step::pop_front_empty_check);
+                if (load_meta(front) == target.meta) return false;
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_front_located);
+            if (target.meta & push_front_pending) {  // a push_front may be pending on C(front-1): kill it
+                if (!replace(front - 1, neighbour, {bumped(neighbour.meta, 0), neighbour.value})) {
+                    backoff.pause();
+                    continue;
+                }
+                StepHook::at(split_step::pop_front_bumped);
+            }
+            // The cell moves to the far side of the window; clears push_front_pending.
+            if (!replace(front, target, {meta_for(front + Capacity, target.meta, 0, pop_back_pending), target.value})) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_front_done);
+            front_hint_.store(front + 1, std::memory_order_relaxed);
+            out = from_bits(target.value);
+            return true;
+        }
+    }
+
+    // As many as fit (pushes) or as there are (pops), one element at a time, nearest the end
+    // first for pops; items pushed at the front end up in reverse order, as with push_front.
+    std::size_t push_burst(deque_end end, std::span<const T> items) noexcept {
+        std::size_t pushed = 0;
+        while (pushed < items.size() &&
+               (end == deque_end::back ? push_back(items[pushed]) : push_front(items[pushed])))
+            ++pushed;
+        return pushed;
+    }
+    std::size_t pop_burst(deque_end end, std::span<T> out) noexcept {
+        std::size_t popped = 0;
+        while (popped < out.size() && (end == deque_end::back ? pop_back(out[popped]) : pop_front(out[popped])))
+            ++popped;
+        return popped;
+    }
+
+    // Snapshots: exact when nothing else runs (found from the cells, whatever the hints say).
+    [[nodiscard]] std::uint32_t size() const noexcept {
+        auto& self = const_cast<basic_split_deque&>(*this);  // the walks only read
+        std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
+        std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
+        cell_snapshot below, at;
+        self.find_front(front, below, at);
+        self.find_back(back, below, at);
+        // Cells carry the lap modulo 2^30, so positions are only meaningful modulo Capacity * 2^30.
+        return std::uint32_t((back - front) & ((std::uint64_t(Capacity) << 30) - 1));
+    }
+    [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+
+    // Tests only: the end words are hints, and any value must still work.
+    void scramble_hints_for_testing(std::uint64_t front, std::uint64_t back) noexcept {
+        front_hint_.store(front, std::memory_order_relaxed);
+        back_hint_.store(back, std::memory_order_relaxed);
+    }
+
+    static constexpr std::uint64_t vdsokit_layout_fingerprint() noexcept {
+        return fingerprint_builder{}
+            .add("vdsokit::split_deque/1")
+            .add(layout_fingerprint<T>)
+            .add(Capacity)
+            .add(sizeof(basic_split_deque))
+            .add(alignof(basic_split_deque))
+            .value();
+    }
+
+private:
+    struct cell_snapshot {
+        std::uint64_t meta, value;
+    };
+
+    // meta: lap (bits 34..63) | version (bits 3..33) | push_front_pending | pop_back_pending | has_data
+    static constexpr std::uint64_t has_data = 1, pop_back_pending = 2, push_front_pending = 4;
+    static constexpr unsigned version_shift = 3, lap_shift = 34;
+    static constexpr std::uint64_t version_mask = ((std::uint64_t(1) << 31) - 1) << version_shift;
+    static constexpr std::uint64_t lap_mask = (std::uint64_t(1) << 30) - 1;
+    static constexpr unsigned capacity_log2 = __builtin_ctz(Capacity);
+
+    static std::uint64_t to_bits(const T& value) noexcept {
+        std::uint64_t bits = 0;
+        __builtin_memcpy(&bits, &value, sizeof(T));
+        return bits;
+    }
+    static T from_bits(std::uint64_t bits) noexcept {
+        T value;
+        __builtin_memcpy(&value, &bits, sizeof(T));
+        return value;
+    }
+
+    lockfree_wide_word& cell(std::uint64_t position) noexcept { return cells_[position & (Capacity - 1)]; }
+    cell_snapshot load(std::uint64_t position) noexcept {
+        lockfree_wide_word& word = cell(position);
+        const std::uint64_t meta = __atomic_load_n(&word.low, __ATOMIC_ACQUIRE);
+        return {meta, __atomic_load_n(&word.high, __ATOMIC_ACQUIRE)};
+    }
+    std::uint64_t load_meta(std::uint64_t position) noexcept {
+        return __atomic_load_n(&cell(position).low, __ATOMIC_ACQUIRE);
+    }
+    bool replace(std::uint64_t position, cell_snapshot expected, cell_snapshot desired) noexcept {
+        return compare_exchange_wide(cell(position), {expected.meta, expected.value}, {desired.meta, desired.value});
+    }
+
+    static std::uint64_t lap_of(std::uint64_t position) noexcept { return (position >> capacity_log2) & lap_mask; }
+    // Laps from `position` to the position the cell stands for (30-bit wrapping, signed).
+    static std::int32_t lap_distance(std::uint64_t meta, std::uint64_t position) noexcept {
+        const std::uint32_t distance = std::uint32_t((meta >> lap_shift) - lap_of(position)) << 2;
+        return std::int32_t(distance) >> 2;
+    }
+    static std::uint64_t next_version(std::uint64_t meta) noexcept {
+        return (meta + (std::uint64_t(1) << version_shift)) & version_mask;
+    }
+    // The same content, a new version, plus the flags `set`.
+    static std::uint64_t bumped(std::uint64_t meta, std::uint64_t set) noexcept {
+        return (meta & ~version_mask) | next_version(meta) | set;
+    }
+    // New content standing for `position`: a new version, `data`, and the old flags in `keep`.
+    static std::uint64_t meta_for(std::uint64_t position, std::uint64_t old_meta, std::uint64_t data,
+                                  std::uint64_t keep) noexcept {
+        return (lap_of(position) << lap_shift) | next_version(old_meta) | (old_meta & keep) | data;
+    }
+    // The position the cell read at `position` stands for (same residue).
+    static std::uint64_t stored_position(std::uint64_t meta, std::uint64_t position) noexcept {
+        return position + std::uint64_t(std::int64_t(lap_distance(meta, position)) * std::int64_t(Capacity));
+    }
+    static bool below_back(std::uint64_t position, std::uint64_t meta) noexcept {
+        const std::int32_t distance = lap_distance(meta, position);
+        return distance > 0 || (distance == 0 && (meta & has_data));
+    }
+
+    // Moves `front` to F: the f with f-1 < F <= f. below = C(f-1), at = C(f), `at` read first.
+    void find_front(std::uint64_t& front, cell_snapshot& below, cell_snapshot& at) noexcept {
+        for (std::uint32_t steps = 0;; ++steps) {
+            if (steps > 2 * Capacity + 16) front = front_hint_.load(std::memory_order_relaxed), steps = 0;
+            at = load(front);
+            const std::int32_t distance = lap_distance(at.meta, front);
+            if (distance > 0) {  // front < F, and F > q - Capacity
+                front = stored_position(at.meta, front) - Capacity + 1;
+                continue;
+            }
+            if (distance < 0) {  // F <= q < front
+                front = stored_position(at.meta, front);
+                continue;
+            }
+            below = load(front - 1);
+            const std::int32_t below_distance = lap_distance(below.meta, front - 1);
+            if (below_distance > 0) return;
+            front = below_distance < 0 ? stored_position(below.meta, front - 1) : front - 1;  // F <= front-1
+        }
+    }
+
+    // Moves `back` to B: the b with b-1 < B <= b in the sense of below_back. below = C(b-1),
+    // at = C(b), `at` read first.
+    void find_back(std::uint64_t& back, cell_snapshot& below, cell_snapshot& at) noexcept {
+        for (std::uint32_t steps = 0;; ++steps) {
+            if (steps > 2 * Capacity + 16) back = back_hint_.load(std::memory_order_relaxed), steps = 0;
+            at = load(back);
+            const std::int32_t distance = lap_distance(at.meta, back);
+            const bool data = (at.meta & has_data) != 0;
+            if (distance > 0 || (distance == 0 && data)) {  // back < B
+                const std::uint64_t stored = stored_position(at.meta, back);
+                back = data ? stored + 1 : stored - Capacity + 1;  // data(q): B > q; empty(q): B >= F > q - Capacity
+                continue;
+            }
+            if (distance < 0) {  // q < back, and back >= B
+                const std::uint64_t stored = stored_position(at.meta, back);
+                if (!data) {  // empty(q): B <= q
+                    back = stored;
+                    continue;
+                }
+                if (distance < -1) {  // data(q): B <= q + Capacity
+                    back = stored + Capacity;
+                    continue;
+                }
+            }
+            below = load(back - 1);
+            if (below_back(back - 1, below.meta)) return;
+            back -= 1;
+        }
+    }
+
+    // After a failed CAS: 1 to 2^n pauses (n grows to 10), randomised so that a push and a pop
+    // at the same end stop failing each other. The seed mixes the stack address (differs between
+    // threads) and the cycle counter (differs between forked processes with the same stacks).
+    struct backoff_state {
+        explicit backoff_state(const void* stack_address) noexcept
+            : random(std::uint32_t((reinterpret_cast<std::uintptr_t>(stack_address) >> 4) ^ cycle_count()) | 1u) {}
+        static std::uint64_t cycle_count() noexcept {
+#if defined(__x86_64__)
+            return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+            std::uint64_t ticks;
+            asm volatile("mrs %0, cntvct_el0" : "=r"(ticks));
+            return ticks;
+#else
+            return 0;
+#endif
+        }
+        std::uint32_t random;
+        std::uint32_t round = 0;
+        void pause() noexcept {
+            const std::uint32_t limit = 1u << (round < 10 ? round : 10);
+            if (round < 10) ++round;
+            random ^= random << 13, random ^= random >> 17, random ^= random << 5;
+            const std::uint32_t pauses = 1 + (random & (limit - 1));
+            for (std::uint32_t i = 0; i < pauses; ++i) cpu_relax();
+        }
+    };
+
+    alignas(64) std::atomic<std::uint64_t> front_hint_{0};
+    alignas(64) std::atomic<std::uint64_t> back_hint_{0};
+    alignas(64) std::array<lockfree_wide_word, Capacity> cells_{};
+};
+
+}  // namespace vdsokit::detail
+
+namespace vdsokit {
+
+template <class T, std::uint32_t Capacity>
+using split_deque = detail::basic_split_deque<T, Capacity, detail::no_step_hook>;
+
+}  // namespace vdsokit
