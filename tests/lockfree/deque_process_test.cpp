@@ -27,6 +27,8 @@ using vdsokit::deque_end;
 using vdsokit_test::element_of;
 using vdsokit_test::item_of;
 using vdsokit_test::make_item;
+using vdsokit_test::spawn;
+using vdsokit_test::wait_all;
 using vdsokit_test::wide_item;
 
 namespace {
@@ -43,6 +45,7 @@ struct shared_state {
     vdsokit_test::exactly_once_ledger<max_producers, max_items> ledger;
     std::atomic<std::uint64_t> view_address[max_producers];  // where each process mapped the file
     std::atomic<std::uint32_t> confirmed[max_producers];      // pushes known to have succeeded
+    std::atomic<std::uint32_t> attached[max_producers];       // 1 once the process holds its pusher
     std::atomic<std::uint32_t> producers_done;
     std::atomic<std::uint32_t> holding_slot;  // set by a process that parks holding a push_slot
     std::atomic<std::uint32_t> kills_done;    // survivors keep working until every victim is dead
@@ -68,6 +71,7 @@ template <class Element>
     shared_state<Element>& state = *map_own_view<Element>(file, id);
     auto pusher = state.deque.attach_pusher(id + 1);
     if (!pusher) _exit(91);
+    state.attached[id].store(1);
     std::uint32_t sequence = 0;
     Element out[2];
     for (std::uint32_t round = 0;; ++round) {
@@ -101,35 +105,6 @@ template <class Element>
     }
 }
 
-pid_t spawn(auto&& child_body) {
-    const pid_t pid = fork();
-    if (pid < 0) std::abort();
-    if (pid == 0) child_body();  // [[noreturn]]
-    return pid;
-}
-
-bool wait_all(const std::vector<pid_t>& children, std::chrono::seconds hang_limit) {
-    const auto deadline = std::chrono::steady_clock::now() + hang_limit;
-    std::size_t remaining = children.size();
-    std::vector<bool> done(children.size());
-    bool all_clean = true;
-    while (remaining > 0) {
-        for (std::size_t i = 0; i < children.size(); ++i) {
-            int status = 0;
-            if (done[i] || waitpid(children[i], &status, WNOHANG) != children[i]) continue;
-            done[i] = true;
-            --remaining;
-            all_clean = all_clean && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        }
-        if (std::chrono::steady_clock::now() > deadline) {  // a hang detector, not a speed check
-            for (std::size_t i = 0; i < children.size(); ++i)
-                if (!done[i]) kill(children[i], SIGKILL), waitpid(children[i], nullptr, 0);
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return all_clean;
-}
 
 template <class Element>
 void drain_into_ledger(shared_state<Element>& state) {
@@ -220,9 +195,14 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
     for (std::uint32_t id = 0; id < survivors; ++id) REQUIRE(state.confirmed[id].load() == survivor_items);
     REQUIRE(state.deque.reclaim_leaked_slots() == leaked_slots);
     REQUIRE(state.deque.free_slots() == capacity);
-    // Each victim died holding its pusher (survivors detached theirs before exiting).
+    // Each victim that got as far as attaching died holding its pusher (survivors detached theirs
+    // before exiting).
     constexpr bool has_pushers = sizeof(Element) <= 8;
-    for (std::uint32_t id = survivors; id < next_id; ++id) REQUIRE(state.deque.reclaim_pushers(id + 1) == (has_pushers ? 1u : 0u));
+    for (std::uint32_t id = survivors; id < next_id; ++id) {
+        CAPTURE(id);
+        REQUIRE(state.deque.reclaim_pushers(id + 1) == (has_pushers ? state.attached[id].load() : 0u));
+    }
+    REQUIRE(state.deque.attach_pusher(1));  // every entry is free again
 }
 
 TEMPLATE_TEST_CASE("processes killed mid-operation cost at most their own slot and item", "[deque][process][kill]",

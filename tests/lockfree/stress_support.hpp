@@ -3,13 +3,18 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <thread>
 #include <type_traits>
+#include <vector>
 
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace vdsokit_test {
@@ -117,6 +122,39 @@ private:
     std::size_t size_ = 0;
     void* parent_view_ = nullptr;
 };
+
+// Runs child_body (which must not return) in a fork()ed child.
+pid_t spawn(auto&& child_body) {
+    const pid_t pid = fork();
+    if (pid < 0) std::abort();
+    if (pid == 0) child_body();
+    return pid;
+}
+
+// Waits for every child; true if all exited with status 0. After hang_limit the rest are killed
+// and it returns false: a hang detector, not a speed check.
+inline bool wait_all(const std::vector<pid_t>& children, std::chrono::seconds hang_limit) {
+    const auto deadline = std::chrono::steady_clock::now() + hang_limit;
+    std::size_t remaining = children.size();
+    std::vector<bool> done(children.size());
+    bool all_clean = true;
+    while (remaining > 0) {
+        for (std::size_t i = 0; i < children.size(); ++i) {
+            int status = 0;
+            if (done[i] || waitpid(children[i], &status, WNOHANG) != children[i]) continue;
+            done[i] = true;
+            --remaining;
+            all_clean = all_clean && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        }
+        if (std::chrono::steady_clock::now() > deadline) {
+            for (std::size_t i = 0; i < children.size(); ++i)
+                if (!done[i]) kill(children[i], SIGKILL), waitpid(children[i], nullptr, 0);
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return all_clean;
+}
 
 // Shared state constructed in the parent's view (zeroed memory already is a valid initial state
 // for the vdsokit types; placement new makes the lifetime explicit).

@@ -1,0 +1,920 @@
+// The split deque: a single-threaded model check against std::deque, threaded exactly-once stress
+// at both ends, a thread stopped for ever at each step of each operation, and fork()ed processes
+// sharing it through a memfd (some of them SIGKILLed mid-operation). Tagged [long] cases run only
+// in the 'long' suite; [process] cases are left out of the ThreadSanitizer build.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <random>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <vdsokit/split_deque.hpp>
+
+#include "stress_support.hpp"
+
+using vdsokit::deque_end;
+using vdsokit::detail::split_step;
+using vdsokit_test::item_producer;
+using vdsokit_test::item_sequence;
+using vdsokit_test::make_item;
+using vdsokit_test::spawn;
+using vdsokit_test::wait_all;
+using vdsokit_test::stress_divisor;
+
+namespace {
+
+constinit vdsokit::split_deque<std::uint32_t, 8> global_split_deque;  // constant-initialised, like a vVAR field
+
+TEST_CASE("a split deque is constant-initialisable and behaves as a double-ended queue", "[split_deque]") {
+    STATIC_REQUIRE(decltype(global_split_deque)::capacity() == 8);
+    REQUIRE(global_split_deque.empty());
+    std::uint32_t value = 0;
+    REQUIRE_FALSE(global_split_deque.pop_front(value));
+    REQUIRE_FALSE(global_split_deque.pop_back(value));
+    REQUIRE(global_split_deque.push_back(2));
+    REQUIRE(global_split_deque.push_front(1));
+    REQUIRE(global_split_deque.push_back(3));  // 1 2 3
+    REQUIRE(global_split_deque.size() == 3);
+    REQUIRE(global_split_deque.pop_back(value));
+    REQUIRE(value == 3);
+    REQUIRE(global_split_deque.pop_front(value));
+    REQUIRE(value == 1);
+    REQUIRE(global_split_deque.pop_front(value));
+    REQUIRE(value == 2);
+    REQUIRE(global_split_deque.empty());
+
+    // Elements narrower than a cell's value word come back unchanged.
+    struct pair16 {
+        std::uint16_t a, b;
+    };
+    vdsokit::split_deque<pair16, 2> narrow;
+    REQUIRE(narrow.push_front({1, 0xffff}));
+    REQUIRE(narrow.push_front({0xfffe, 3}));
+    REQUIRE_FALSE(narrow.push_back({5, 5}));
+    pair16 out{};
+    REQUIRE(narrow.pop_back(out));
+    REQUIRE((out.a == 1 && out.b == 0xffff));
+    REQUIRE(narrow.pop_back(out));
+    REQUIRE((out.a == 0xfffe && out.b == 3));
+}
+
+TEST_CASE("split deque bursts take what fits and what is there, in order", "[split_deque]") {
+    vdsokit::split_deque<int, 8> deque;
+    const int items[6] = {1, 2, 3, 4, 5, 6};
+    REQUIRE(deque.push_burst(deque_end::back, items) == 6);
+    REQUIRE(deque.push_burst(deque_end::front, items) == 2);  // 2 1 1 2 3 4 5 6
+    REQUIRE(deque.push_burst(deque_end::back, items) == 0);
+    REQUIRE(deque.size() == 8);
+    int out[10] = {};
+    REQUIRE(deque.pop_burst(deque_end::back, std::span(out, 3)) == 3);
+    REQUIRE(out[0] == 6);
+    REQUIRE(out[2] == 4);
+    REQUIRE(deque.pop_burst(deque_end::front, std::span(out, 10)) == 5);
+    REQUIRE(out[0] == 2);
+    REQUIRE(out[1] == 1);
+    REQUIRE(out[4] == 3);
+    REQUIRE(deque.empty());
+    REQUIRE(deque.pop_burst(deque_end::front, std::span(out, 10)) == 0);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Single thread against std::deque: random operations at both ends, in phases that are push-heavy,
+// pop-heavy and balanced so that both full and empty are visited often (a phase is long enough to
+// fill even capacity 1024). Now and then the hints are overwritten with wrong values: they are
+// only hints, so every result, and size(), must stay exact.
+
+template <std::uint32_t Capacity>
+void check_against_model(std::uint64_t operations, std::uint64_t seed) {
+    auto deque = std::make_unique<vdsokit::split_deque<std::uint64_t, Capacity>>();
+    std::deque<std::uint64_t> model;
+    std::mt19937_64 random(seed);
+    const std::uint64_t phase_length = Capacity * 8 > 1000 ? Capacity * 8 : 1000;
+    const std::uint32_t max_burst = Capacity + 2 < 12 ? Capacity + 2 : 12;
+    std::uint64_t fulls = 0, empties = 0, scrambles = 0, next_value = 1;
+    std::uint64_t buffer[12];
+    // Reports the first divergence with enough context to replay it.
+    auto diverged = [&](std::uint64_t op, const char* what) {
+        FAIL("capacity " << Capacity << ", seed " << seed << ", operation " << op << ": " << what
+                         << " (model size " << model.size() << ")");
+    };
+    for (std::uint64_t op = 0; op < operations; ++op) {
+        if (random() % 500 == 0) {
+            std::uint64_t front = random(), back = random();
+            switch (random() % 4) {
+                case 0: front = random() % (3 * Capacity), back = random() % (3 * Capacity); break;  // near
+                case 1: front = random() % (1u << 20), back = front + random() % (4 * Capacity); break;  // laps away
+                case 2: break;                                                                           // garbage
+                default: front = 0 - random() % Capacity, back = random() % Capacity; break;  // across 0
+            }
+            deque->scramble_hints_for_testing(front, back);
+            ++scrambles;
+        }
+        const std::uint64_t phase = (op / phase_length) % 3, roll = random() % 100;
+        const bool push = phase == 0 ? roll < 70 : phase == 1 ? roll < 30 : roll < 50;
+        const deque_end end = random() % 2 ? deque_end::front : deque_end::back;
+        const bool at_front = end == deque_end::front;
+        if (random() % 10 == 0) {  // a burst
+            const std::uint32_t count = std::uint32_t(random() % (max_burst + 1));
+            if (push) {
+                for (std::uint32_t i = 0; i < count; ++i) buffer[i] = next_value++;
+                const std::size_t expected = std::min<std::size_t>(count, Capacity - model.size());
+                const std::size_t pushed = deque->push_burst(end, std::span<const std::uint64_t>(buffer, count));
+                if (pushed != expected) diverged(op, "push_burst pushed a different count");
+                for (std::size_t i = 0; i < expected; ++i)
+                    at_front ? model.push_front(buffer[i]) : model.push_back(buffer[i]);
+                if (expected < count) ++fulls;
+            } else {
+                const std::size_t expected = std::min<std::size_t>(count, model.size());
+                const std::size_t popped = deque->pop_burst(end, std::span<std::uint64_t>(buffer, count));
+                if (popped != expected) diverged(op, "pop_burst popped a different count");
+                for (std::size_t i = 0; i < expected; ++i) {
+                    const std::uint64_t want = at_front ? model.front() : model.back();
+                    at_front ? model.pop_front() : model.pop_back();
+                    if (buffer[i] != want) diverged(op, "pop_burst returned a different element");
+                }
+                if (expected < count) ++empties;
+            }
+        } else if (push) {
+            const std::uint64_t value = next_value++;
+            const bool pushed = at_front ? deque->push_front(value) : deque->push_back(value);
+            if (pushed != (model.size() < Capacity)) diverged(op, at_front ? "push_front disagrees" : "push_back disagrees");
+            if (!pushed) ++fulls;
+            else at_front ? model.push_front(value) : model.push_back(value);
+        } else {
+            std::uint64_t value = 0;
+            const bool popped = at_front ? deque->pop_front(value) : deque->pop_back(value);
+            if (popped != !model.empty()) diverged(op, at_front ? "pop_front disagrees" : "pop_back disagrees");
+            if (!popped) {
+                ++empties;
+            } else {
+                const std::uint64_t want = at_front ? model.front() : model.back();
+                at_front ? model.pop_front() : model.pop_back();
+                if (value != want) diverged(op, "popped a different element");
+            }
+        }
+        if (op % 64 == 0 && (deque->size() != model.size() || deque->empty() != model.empty()))
+            diverged(op, "size() disagrees");
+    }
+    INFO("capacity " << Capacity << ": " << fulls << " full, " << empties << " empty, " << scrambles << " scrambles");
+    // The biasing must really have driven the deque to both limits, and the hints scrambled.
+    REQUIRE(fulls > operations / 100);
+    REQUIRE(empties > operations / 100);
+    REQUIRE(scrambles > 0);
+}
+
+TEST_CASE("a split deque agrees with std::deque on random operations at both ends, even with wrong hints",
+          "[split_deque]") {
+    check_against_model<2>(200000 / stress_divisor, 2);
+    check_against_model<4>(200000 / stress_divisor, 4);
+    check_against_model<8>(200000 / stress_divisor, 8);
+    check_against_model<1024>(400000 / stress_divisor, 1024);
+}
+
+TEST_CASE("long: a split deque agrees with std::deque over many operations and seeds", "[.long][split_deque]") {
+    for (std::uint64_t seed = 100; seed < 110; ++seed) {
+        check_against_model<2>(2000000, seed);
+        check_against_model<4>(2000000, seed);
+        check_against_model<8>(2000000, seed);
+        check_against_model<16>(2000000, seed);
+        check_against_model<1024>(4000000, seed);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Threads: every item accounted exactly once by the bitmap ledger, a count and a checksum.
+
+enum class traffic {
+    random_ends,    // pushes and pops at random ends, single and bursts
+    back_to_front,  // push_back then pop_front: the one-CAS FIFO direction
+    front_to_back,  // push_front then pop_back: the two-CAS FIFO direction
+};
+
+// Full and empty are reported only from a stable two-cell snapshot, so never spuriously. Counters
+// of started, refused and completed operations (bursts count per element) bound the size at the
+// moment of a report: a refused push needs size == Capacity, a refused pop size == 0.
+struct report_bounds {
+    alignas(64) std::atomic<std::int64_t> pushes_started{0};
+    alignas(64) std::atomic<std::int64_t> pushes_refused{0};
+    alignas(64) std::atomic<std::int64_t> pushes_done{0};
+    alignas(64) std::atomic<std::int64_t> pops_started{0};
+    alignas(64) std::atomic<std::int64_t> pops_refused{0};
+    alignas(64) std::atomic<std::int64_t> pops_done{0};
+    std::atomic<std::uint64_t> fulls{0}, spurious_fulls{0}, empties{0}, spurious_empties{0};
+
+    // `push` pushes up to `count` elements and returns how many it did.
+    template <class Push>
+    std::size_t push(std::size_t count, std::uint32_t capacity, Push&& push) {
+        const std::int64_t refused_before = pushes_refused.load(), popped_before = pops_done.load();
+        pushes_started.fetch_add(std::int64_t(count));
+        const std::size_t pushed = push();
+        pushes_done.fetch_add(std::int64_t(pushed));
+        if (pushed < count) {
+            // Successful pushes linearized by now: at most those started, less our own refused
+            // and never attempted ones, less those refused before we started.
+            const std::int64_t most_pushed = pushes_started.load() - std::int64_t(count - pushed) - refused_before;
+            fulls.fetch_add(1);
+            if (most_pushed - popped_before < std::int64_t(capacity)) spurious_fulls.fetch_add(1);
+            pushes_refused.fetch_add(std::int64_t(count - pushed));
+        }
+        return pushed;
+    }
+    template <class Pop>
+    std::size_t pop(std::size_t count, Pop&& pop) {
+        const std::int64_t refused_before = pops_refused.load(), pushed_before = pushes_done.load();
+        pops_started.fetch_add(std::int64_t(count));
+        const std::size_t popped = pop();
+        pops_done.fetch_add(std::int64_t(popped));
+        if (popped < count) {
+            const std::int64_t most_popped = pops_started.load() - std::int64_t(count - popped) - refused_before;
+            empties.fetch_add(1);
+            if (pushed_before - most_popped > 0) spurious_empties.fetch_add(1);
+            pops_refused.fetch_add(std::int64_t(count - popped));
+        }
+        return popped;
+    }
+};
+
+template <std::uint32_t Capacity, std::uint32_t Producers, std::uint32_t Items>
+void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t seed) {
+    auto deque = std::make_unique<vdsokit::split_deque<std::uint64_t, Capacity>>();
+    using ledger_type = vdsokit_test::exactly_once_ledger<Producers, Items>;
+    auto ledger = std::make_unique<ledger_type>();
+    std::atomic<std::uint32_t> producers_done{0};
+    std::atomic<std::uint64_t> order_violations{0};
+    report_bounds reports;
+    std::vector<std::thread> threads;
+    for (std::uint32_t p = 0; p < Producers; ++p) {
+        threads.emplace_back([&, p] {
+            std::mt19937 random(std::uint32_t(seed * 7919 + p));
+            std::uint64_t batch[4];
+            for (std::uint32_t sequence = 0; sequence < Items;) {
+                const deque_end end = pattern == traffic::back_to_front ? deque_end::back
+                                      : pattern == traffic::front_to_back ? deque_end::front
+                                      : random() % 2                      ? deque_end::front
+                                                                          : deque_end::back;
+                std::size_t pushed;
+                if (random() % 8 == 0) {  // a burst keeps its items' order (reversed at the front)
+                    const std::uint32_t count = std::min<std::uint32_t>(1 + random() % 4, Items - sequence);
+                    for (std::uint32_t i = 0; i < count; ++i) batch[i] = make_item(p, sequence + i);
+                    pushed = reports.push(count, Capacity, [&] {
+                        return deque->push_burst(end, std::span<const std::uint64_t>(batch, count));
+                    });
+                } else {
+                    const std::uint64_t item = make_item(p, sequence);
+                    pushed = reports.push(1, Capacity, [&] {
+                        return std::size_t(end == deque_end::front ? deque->push_front(item) : deque->push_back(item));
+                    });
+                }
+                sequence += std::uint32_t(pushed);
+                if (pushed == 0) std::this_thread::yield();  // 2 cores, more threads: let a consumer run
+            }
+            producers_done.fetch_add(1);
+        });
+    }
+    for (std::uint32_t c = 0; c < consumers; ++c) {
+        threads.emplace_back([&, c] {
+            std::mt19937 random(std::uint32_t(seed * 104729 + c));
+            // Per producer, one consumer's pops must see increasing sequences in the FIFO patterns:
+            // the producer's pushes are ordered, and so are this consumer's pops.
+            std::vector<std::int64_t> last_sequence(Producers, -1);
+            std::uint64_t out[4];
+            for (;;) {
+                // Read before the pop: a pop that then finds the deque empty saw it empty after
+                // the last push, and nothing is pushed any more.
+                const bool finished = producers_done.load() == Producers;
+                const deque_end end = pattern == traffic::back_to_front ? deque_end::front
+                                      : pattern == traffic::front_to_back ? deque_end::back
+                                      : random() % 2                      ? deque_end::front
+                                                                          : deque_end::back;
+                const std::size_t count = random() % 4 == 0 ? 1 + random() % 4 : 1;
+                const std::size_t got = reports.pop(count, [&] {
+                    if (count > 1) return deque->pop_burst(end, std::span<std::uint64_t>(out, count));
+                    return std::size_t(end == deque_end::front ? deque->pop_front(out[0]) : deque->pop_back(out[0]));
+                });
+                for (std::size_t i = 0; i < got; ++i) {
+                    ledger->record(out[i]);
+                    if (pattern != traffic::random_ends && item_producer(out[i]) < Producers) {
+                        std::int64_t& last = last_sequence[item_producer(out[i])];
+                        if (std::int64_t(item_sequence(out[i])) <= last) order_violations.fetch_add(1);
+                        last = item_sequence(out[i]);
+                    }
+                }
+                if (got == 0 && finished) return;
+                if (got == 0) std::this_thread::yield();
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    INFO("capacity " << Capacity << ": " << reports.fulls.load() << " refused pushes, " << reports.empties.load()
+                     << " refused pops");
+    REQUIRE(ledger->duplicates.load() == 0);
+    REQUIRE(ledger->out_of_range.load() == 0);
+    REQUIRE(order_violations.load() == 0);
+    REQUIRE(reports.spurious_fulls.load() == 0);
+    REQUIRE(reports.spurious_empties.load() == 0);
+    REQUIRE(ledger->consumed.load() == std::uint64_t(Producers) * Items);
+    REQUIRE(ledger->checksum.load() == ledger_type::expected_checksum(Producers, Items));
+    REQUIRE(deque->size() == 0);
+    // All the traffic leaves the whole capacity usable.
+    for (std::uint32_t i = 0; i < Capacity; ++i) REQUIRE((i % 2 ? deque->push_front(i) : deque->push_back(i)));
+    REQUIRE_FALSE(deque->push_back(0));
+    REQUIRE_FALSE(deque->push_front(0));
+}
+
+TEST_CASE("split deque threads at random ends exchange every item exactly once", "[split_deque][stress]") {
+    SECTION("capacity 2, 2 producers, 2 consumers") {
+        run_exactly_once<2, 2, 100000 / stress_divisor>(traffic::random_ends, 2, 1);
+    }
+    SECTION("capacity 4, 3 producers, 1 consumer") {
+        run_exactly_once<4, 3, 60000 / stress_divisor>(traffic::random_ends, 1, 2);
+    }
+    SECTION("capacity 1024, 2 producers, 2 consumers") {
+        run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::random_ends, 2, 3);
+    }
+}
+
+TEST_CASE("split deque FIFO directions keep each producer's order", "[split_deque][stress]") {
+    SECTION("push_back to pop_front, capacity 2") {
+        run_exactly_once<2, 2, 100000 / stress_divisor>(traffic::back_to_front, 2, 4);
+    }
+    SECTION("push_back to pop_front, capacity 1024") {
+        run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::back_to_front, 2, 5);
+    }
+    SECTION("push_front to pop_back, capacity 4") {
+        run_exactly_once<4, 2, 100000 / stress_divisor>(traffic::front_to_back, 2, 6);
+    }
+    SECTION("push_front to pop_back, capacity 1024") {
+        run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::front_to_back, 2, 7);
+    }
+}
+
+// The case that livelocks the original (Rust) deque: full, producers pushing at both ends, and a
+// single slow consumer. Every producer must finish and nothing may be lost. The deadline is a
+// hang detector, not a speed check.
+template <std::uint32_t Capacity>
+void run_full_with_slow_consumer(std::uint32_t items_per_producer) {
+    auto deque = std::make_unique<vdsokit::split_deque<std::uint64_t, Capacity>>();
+    constexpr std::uint32_t producers = 4, max_items = 40000;
+    REQUIRE(items_per_producer <= max_items);
+    using ledger_type = vdsokit_test::exactly_once_ledger<producers, max_items>;
+    auto ledger = std::make_unique<ledger_type>();
+    std::atomic<std::uint64_t> refused{0};
+    std::atomic<bool> abandon{false};
+    std::vector<std::thread> threads;
+    for (std::uint32_t p = 0; p < producers; ++p) {
+        threads.emplace_back([&, p] {
+            for (std::uint32_t sequence = 0; sequence < items_per_producer && !abandon.load(std::memory_order_relaxed);) {
+                const std::uint64_t item = make_item(p, sequence);
+                if (p % 2 ? deque->push_front(item) : deque->push_back(item)) {
+                    ++sequence;
+                } else if (refused.fetch_add(1, std::memory_order_relaxed) % 8 == 7) {
+                    std::this_thread::yield();
+                }
+            }
+        });
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    const std::uint64_t total = std::uint64_t(producers) * items_per_producer;
+    std::uint64_t item = 0, consumed = 0;
+    while (consumed < total) {
+        if ((consumed % 2 ? deque->pop_front(item) : deque->pop_back(item))) {
+            ledger->record(item);
+            ++consumed;
+            for (int i = 0; i < 32; ++i) vdsokit::detail::cpu_relax();  // slow: the deque stays full
+        } else if (std::chrono::steady_clock::now() > deadline) {
+            break;
+        }
+    }
+    abandon.store(true);
+    for (auto& thread : threads) thread.join();
+    INFO("capacity " << Capacity << ": consumed " << consumed << " of " << total << ", refused pushes " << refused.load());
+    REQUIRE(consumed == total);
+    REQUIRE(refused.load() > 0);  // it really was full
+    REQUIRE(ledger->duplicates.load() == 0);
+    REQUIRE(ledger->out_of_range.load() == 0);
+    for (std::uint32_t p = 0; p < producers; ++p)
+        for (std::uint32_t s = 0; s < items_per_producer; ++s) REQUIRE(ledger->seen(p, s));
+    REQUIRE(deque->size() == 0);
+}
+
+TEST_CASE("a full split deque with producers at both ends and one slow consumer keeps making progress",
+          "[split_deque][stress]") {
+    run_full_with_slow_consumer<2>(20000 / stress_divisor);
+    run_full_with_slow_consumer<4>(20000 / stress_divisor);
+}
+
+TEST_CASE("long: split deque threaded stress", "[.long][split_deque]") {
+    for (std::uint64_t seed = 10; seed < 13; ++seed) {
+        run_exactly_once<2, 3, 1000000>(traffic::random_ends, 3, seed);
+        run_exactly_once<4, 2, 1000000>(traffic::random_ends, 2, seed);
+        run_exactly_once<1024, 4, 1000000>(traffic::random_ends, 2, seed);
+        run_exactly_once<2, 2, 1000000>(traffic::back_to_front, 2, seed);
+        run_exactly_once<1024, 2, 1000000>(traffic::back_to_front, 1, seed);
+        run_exactly_once<4, 2, 1000000>(traffic::front_to_back, 2, seed);
+        run_exactly_once<1024, 2, 1000000>(traffic::front_to_back, 1, seed);
+    }
+    run_full_with_slow_consumer<2>(40000);
+    run_full_with_slow_consumer<8>(40000);
+}
+
+// ------------------------------------------------------------------------------------------------
+// A thread stopped for ever at one step. The hook stops only the thread marked as the victim, at
+// its n-th arrival at the chosen step; the victim sleeps there until released. Meanwhile the
+// others must finish all their work (a stopped thread blocks nobody and costs no capacity); then
+// the victim resumes, very late, and everything must still add up exactly once.
+
+struct stopping_hook {
+    static inline std::atomic<int> stop_at{-1};
+    static inline std::atomic<std::int64_t> arrivals_left{0};
+    static inline std::atomic<bool> stopped{false};
+    static inline std::atomic<bool> released{false};
+    static inline thread_local bool is_victim = false;
+    static void at(split_step step) noexcept {
+        if (!is_victim || int(step) != stop_at.load(std::memory_order_relaxed)) return;
+        if (arrivals_left.fetch_sub(1) != 1) return;
+        stopped.store(true);
+        while (!released.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+};
+
+const char* step_name(split_step step) {
+    static const char* const names[] = {
+        "push_back located", "push_back bumped", "push_back done (before the hint)",
+        "push_front located", "push_front bumped", "push_front done (before the hint)",
+        "pop_back located", "pop_back bumped", "pop_back done (before the hint)",
+        "pop_front located", "pop_front bumped", "pop_front done (before the hint)",
+        "push_back full check", "push_front full check", "pop_back empty check", "pop_front empty check"};
+    static_assert(sizeof(names) / sizeof(names[0]) == std::size_t(split_step::count));
+    return names[int(step)];
+}
+
+enum class operation { push_back, push_front, pop_back, pop_front };
+
+operation operation_of(split_step step) {
+    switch (step) {
+        case split_step::push_back_located: case split_step::push_back_bumped: case split_step::push_back_done:
+        case split_step::push_back_full_check: return operation::push_back;
+        case split_step::push_front_located: case split_step::push_front_bumped: case split_step::push_front_done:
+        case split_step::push_front_full_check: return operation::push_front;
+        case split_step::pop_back_located: case split_step::pop_back_bumped: case split_step::pop_back_done:
+        case split_step::pop_back_empty_check: return operation::pop_back;
+        default: return operation::pop_front;
+    }
+}
+bool is_push(operation op) { return op == operation::push_back || op == operation::push_front; }
+
+// Ledger ids: two producers, the victim, the items that fill the deque before a full check, and
+// the items the main thread pushes to probe the capacity while the victim is stopped.
+constexpr std::uint32_t stop_producers = 2, victim_id = 2, prefill_id = 3, probe_id = 4, stop_ledger_ids = 5;
+constexpr std::uint32_t stop_items = 20000 / stress_divisor;
+constexpr std::uint32_t stop_ledger_items = stop_items > 1024 ? stop_items : 1024;
+using stop_ledger = vdsokit_test::exactly_once_ledger<stop_ledger_ids, stop_ledger_items>;
+
+struct stop_outcome {
+    bool stopped = false;
+    std::uint64_t missing_while_stopped = 0;
+};
+
+// One run; returns whether the victim was stopped (a step it never reached proves nothing: the
+// caller retries). Checks everything it can on the way.
+template <std::uint32_t Capacity>
+stop_outcome run_with_stopped_thread(split_step step, std::uint64_t seed) {
+    using deque_type = vdsokit::detail::basic_split_deque<std::uint64_t, Capacity, stopping_hook>;
+    auto deque = std::make_unique<deque_type>();
+    auto ledger = std::make_unique<stop_ledger>();
+    std::mt19937_64 random(seed);
+    const operation victim_operation = operation_of(step);
+    const bool check_step = step >= split_step::push_back_full_check;
+    const bool full_check = step == split_step::push_back_full_check || step == split_step::push_front_full_check;
+    const bool empty_check = check_step && !full_check;
+    stopping_hook::stop_at.store(int(step));
+    // Checks are reached once per refused operation, the other steps once per attempt.
+    stopping_hook::arrivals_left.store(std::int64_t(1 + random() % (check_step ? 8 : 200)));
+    stopping_hook::stopped.store(false);
+    stopping_hook::released.store(false);
+
+    // A full check needs a full deque: fill it, and hold the consumers back until the victim is
+    // stopped or has given up (the producers then keep it full). Likewise the producers wait for
+    // an empty check. The others still do all their work while the victim is stopped.
+    if (full_check)
+        for (std::uint32_t s = 0; s < Capacity; ++s) REQUIRE(deque->push_back(make_item(prefill_id, s)));
+    std::atomic<bool> victim_settled{false};    // stopped, or ran out of operations
+    std::atomic<std::uint32_t> victim_confirmed{0};  // the victim's pushes known to have succeeded
+    std::atomic<int> victim_in_operation{-1};
+    std::atomic<std::uint32_t> producers_done{0}, consumers_done{0};
+    std::atomic<bool> abandon{false};
+    auto victim_done_or_stopped = [&] { return stopping_hook::stopped.load() || victim_settled.load(); };
+
+    std::thread victim([&] {
+        stopping_hook::is_victim = true;
+        std::mt19937_64 own_random(seed * 31 + 1);
+        std::uint32_t sequence = 0;
+        for (std::uint32_t round = 0; round < 8 * stop_items && !abandon.load(); ++round) {
+            // Mostly the operation that holds the step, sometimes any other (which moves the ends
+            // and leaves flags behind).
+            operation op = own_random() % 4 ? victim_operation : operation(own_random() % 4);
+            if (is_push(op) && sequence >= stop_items) op = op == operation::push_back ? operation::pop_front : operation::pop_back;
+            victim_in_operation.store(int(op));
+            std::uint64_t item = make_item(victim_id, sequence);
+            switch (op) {
+                case operation::push_back: if (deque->push_back(item)) victim_confirmed.store(++sequence); break;
+                case operation::push_front: if (deque->push_front(item)) victim_confirmed.store(++sequence); break;
+                case operation::pop_back: if (deque->pop_back(item)) ledger->record(item); break;
+                case operation::pop_front: if (deque->pop_front(item)) ledger->record(item); break;
+            }
+            victim_in_operation.store(-1);
+            if (stopping_hook::released.load()) break;  // resumed after its stop: finish and leave
+            if (!is_push(op) || sequence % 16 == 0) std::this_thread::yield();  // let the others interleave
+        }
+        victim_settled.store(true);
+    });
+    std::vector<std::thread> others;
+    for (std::uint32_t p = 0; p < stop_producers; ++p) {
+        others.emplace_back([&, p] {
+            while (empty_check && !victim_done_or_stopped()) std::this_thread::yield();
+            std::mt19937 own_random(std::uint32_t(seed * 7 + p));
+            for (std::uint32_t sequence = 0; sequence < stop_items && !abandon.load();) {
+                const std::uint64_t item = make_item(p, sequence);
+                if (own_random() % 2 ? deque->push_front(item) : deque->push_back(item)) ++sequence;
+                else std::this_thread::yield();
+            }
+            producers_done.fetch_add(1);
+        });
+    }
+    for (std::uint32_t c = 0; c < 2; ++c) {
+        others.emplace_back([&, c] {
+            while (full_check && !victim_done_or_stopped()) std::this_thread::yield();
+            std::mt19937 own_random(std::uint32_t(seed * 11 + c));
+            while (!abandon.load()) {
+                // Once the producers are done and the victim is stopped (or gone), nobody pushes
+                // any more: an empty pop (linearizable) then means empty for good.
+                const bool finished = producers_done.load() == stop_producers && victim_done_or_stopped();
+                std::uint64_t item = 0;
+                if (own_random() % 2 ? deque->pop_front(item) : deque->pop_back(item)) ledger->record(item);
+                else if (finished) break;
+                else std::this_thread::yield();
+            }
+            consumers_done.fetch_add(1);
+        });
+    }
+
+    // Hang detector, not a speed check: the others must finish while the victim is stopped.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (consumers_done.load() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (consumers_done.load() < 2) {
+        // Threads stuck inside the deque cannot be joined, nor the test unwound past them.
+        std::fprintf(stderr, "FAILED: split deque victim to stop at '%s' (capacity %u, seed %llu): the others did "
+                     "not finish within the hang limit (consumers done %u, producers done %u, victim stopped %d)\n",
+                     step_name(step), Capacity, (unsigned long long)seed, consumers_done.load(), producers_done.load(),
+                     int(stopping_hook::stopped.load()));
+        std::fflush(stderr);
+        std::_Exit(3);
+    }
+    for (auto& thread : others) thread.join();
+    // A failed check below must not leave the victim stopped and unjoined (std::terminate).
+    struct release_on_exit {
+        std::thread& victim;
+        ~release_on_exit() {
+            stopping_hook::released.store(true);
+            if (victim.joinable()) victim.join();
+        }
+    } release_guard{victim};
+
+    stop_outcome outcome;
+    outcome.stopped = stopping_hook::stopped.load();
+    INFO("stopped at '" << step_name(step) << "', capacity " << Capacity << ", seed " << seed << ", victim stopped "
+                        << outcome.stopped);
+
+    if (outcome.stopped) {
+        // Phase 1, the victim still stopped. Its operation is the one of the step; the item it
+        // pushes is in the deque exactly when the push's CAS was done, and a pop it completed
+        // holds its element (the only one that may be missing).
+        const std::uint32_t confirmed = victim_confirmed.load();
+        const bool push_landed = step == split_step::push_back_done || step == split_step::push_front_done;
+        const bool pop_landed = step == split_step::pop_back_done || step == split_step::pop_front_done;
+        REQUIRE(victim_in_operation.load() == int(victim_operation));
+        REQUIRE(ledger->duplicates.load() == 0);
+        REQUIRE(ledger->out_of_range.load() == 0);
+        std::uint64_t missing = 0;
+        for (std::uint32_t p = 0; p < stop_producers; ++p)
+            for (std::uint32_t s = 0; s < stop_items; ++s) missing += !ledger->seen(p, s);
+        if (full_check)
+            for (std::uint32_t s = 0; s < Capacity; ++s) missing += !ledger->seen(prefill_id, s);
+        for (std::uint32_t s = 0; s < confirmed; ++s) missing += !ledger->seen(victim_id, s);
+        outcome.missing_while_stopped = missing;
+        REQUIRE(missing == (pop_landed ? 1u : 0u));
+        if (confirmed < stop_items) REQUIRE(ledger->seen(victim_id, confirmed) == push_landed);
+        for (std::uint32_t s = confirmed + 1; s < stop_items; ++s) REQUIRE_FALSE(ledger->seen(victim_id, s));
+
+        // It costs no capacity: the main thread fills the deque completely, and gets it all back
+        // in order, while the victim is still stopped.
+        REQUIRE(deque->size() == 0);
+        for (std::uint32_t s = 0; s < Capacity; ++s) REQUIRE(deque->push_back(make_item(probe_id, s)));
+        REQUIRE_FALSE(deque->push_back(make_item(probe_id, Capacity)));
+        REQUIRE_FALSE(deque->push_front(make_item(probe_id, Capacity)));
+        REQUIRE(deque->size() == Capacity);
+        for (std::uint32_t s = 0; s < Capacity; ++s) {
+            std::uint64_t item = 0;
+            REQUIRE(deque->pop_front(item));
+            REQUIRE(item == make_item(probe_id, s));
+        }
+        REQUIRE(deque->size() == 0);
+    }
+
+    // Phase 2: the victim resumes (or had finished), then whatever is left is drained.
+    stopping_hook::released.store(true);
+    victim.join();
+    std::uint64_t item = 0;
+    while (deque->pop_front(item) || deque->pop_back(item)) ledger->record(item);
+    const std::uint32_t confirmed = victim_confirmed.load();
+    REQUIRE(ledger->duplicates.load() == 0);
+    REQUIRE(ledger->out_of_range.load() == 0);
+    for (std::uint32_t p = 0; p < stop_producers; ++p)
+        for (std::uint32_t s = 0; s < stop_items; ++s) REQUIRE(ledger->seen(p, s));
+    if (full_check)
+        for (std::uint32_t s = 0; s < Capacity; ++s) REQUIRE(ledger->seen(prefill_id, s));
+    for (std::uint32_t s = 0; s < confirmed; ++s) REQUIRE(ledger->seen(victim_id, s));
+    for (std::uint32_t s = confirmed; s < stop_items; ++s) REQUIRE_FALSE(ledger->seen(victim_id, s));
+    REQUIRE(deque->size() == 0);
+    return outcome;
+}
+
+template <std::uint32_t Capacity>
+void stop_at_every_step(std::uint64_t seed_base) {
+    for (int index = 0; index < int(split_step::count); ++index) {
+        const split_step step = split_step(index);
+        // A run in which the victim never reached the step proves nothing: retry a few times,
+        // and fail if it never gets there.
+        bool stopped = false;
+        int attempts = 0;
+        for (; attempts < 6 && !stopped; ++attempts)
+            stopped = run_with_stopped_thread<Capacity>(step, seed_base + std::uint64_t(index) * 1000 + attempts).stopped;
+        INFO("capacity " << Capacity << ", step '" << step_name(step) << "', attempts " << attempts);
+        REQUIRE(stopped);
+    }
+}
+
+TEST_CASE("a split deque thread stopped for ever at any step blocks nobody and costs no capacity",
+          "[split_deque][stopped]") {
+    SECTION("capacity 4") { stop_at_every_step<4>(40000); }
+    SECTION("capacity 1024") { stop_at_every_step<1024>(1024000); }
+}
+
+TEST_CASE("long: split deque threads stopped at every step, many seeds", "[.long][split_deque][stopped]") {
+    for (std::uint64_t round = 0; round < 10; ++round) {
+        stop_at_every_step<2>(round * 100000 + 2);
+        stop_at_every_step<4>(round * 100000 + 4);
+        stop_at_every_step<1024>(round * 100000 + 1024);
+    }
+}
+
+// Deterministic interleavings behind the one-CAS path of push_back and pop_front. A pop_back (or
+// push_front) stopped between its two CASes has flagged the cell beyond its target; others then
+// empty and refill that cell. The flag must be carried over by every one of those changes, so that
+// the push_back (pop_front) that next takes the cell goes the two-step way and kills the pending
+// operation; otherwise the stopped operation, resumed, lands on a stale snapshot.
+
+// Starts `operation` on a victim thread that stops at its first arrival at `step`, and waits
+// until it has.
+template <class Operation>
+std::thread start_stopped_victim(split_step step, Operation operation) {
+    stopping_hook::stop_at.store(int(step));
+    stopping_hook::arrivals_left.store(1);
+    stopping_hook::stopped.store(false);
+    stopping_hook::released.store(false);
+    std::thread victim([operation] {
+        stopping_hook::is_victim = true;
+        operation();
+    });
+    while (!stopping_hook::stopped.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+    return victim;
+}
+
+TEST_CASE("a stopped pop_back's flag survives its cell being refilled at the front and popped",
+          "[split_deque][stopped]") {
+    vdsokit::detail::basic_split_deque<std::uint64_t, 4, stopping_hook> deque;
+    REQUIRE(deque.push_back(10));
+    REQUIRE(deque.push_back(11));  // positions 0 and 1
+    std::uint64_t victim_value = 0;
+    bool victim_popped = false;
+    // Stopped after flagging C(2), before taking position 1.
+    std::thread victim = start_stopped_victim(split_step::pop_back_bumped, [&] { victim_popped = deque.pop_back(victim_value); });
+    REQUIRE(deque.push_front(20));
+    REQUIRE(deque.push_front(21));  // position -2 is cell 2: full, 21 20 10 11
+    std::uint64_t value = 0;
+    REQUIRE(deque.pop_front(value));  // cell 2 empty again
+    REQUIRE(value == 21);
+    REQUIRE(deque.push_back(12));  // position 2, cell 2: must kill the pending pop_back of position 1
+    stopping_hook::released.store(true);
+    victim.join();
+    // The pop_back resumes after push_back(12): the back is then 12, not 11.
+    REQUIRE(victim_popped);
+    REQUIRE(victim_value == 12);
+    for (std::uint64_t expected : {20, 10, 11}) {
+        REQUIRE(deque.pop_front(value));
+        REQUIRE(value == expected);
+    }
+    REQUIRE_FALSE(deque.pop_back(value));
+    REQUIRE(deque.size() == 0);
+}
+
+TEST_CASE("a stopped push_front's flag survives its cell being filled and emptied at the back",
+          "[split_deque][stopped]") {
+    for (int refills = 1; refills <= 2; ++refills) {
+        CAPTURE(refills);
+        vdsokit::detail::basic_split_deque<std::uint64_t, 4, stopping_hook> deque;
+        bool victim_pushed = false;
+        // On the empty deque: stopped after flagging C(0), before writing position -1 (cell 3).
+        std::thread victim = start_stopped_victim(split_step::push_front_bumped, [&] { victim_pushed = deque.push_front(30); });
+        std::uint64_t value = 0;
+        for (int i = 1; i < refills; ++i) {  // filled and emptied at the back first
+            REQUIRE(deque.push_back(39));
+            REQUIRE(deque.pop_back(value));
+        }
+        REQUIRE(deque.push_back(40));  // cell 0
+        REQUIRE(deque.pop_front(value));  // must kill the pending push_front into cell 3
+        REQUIRE(value == 40);
+        stopping_hook::released.store(true);
+        victim.join();
+        REQUIRE(victim_pushed);
+        // A push that reported success must be there, and alone.
+        REQUIRE(deque.size() == 1);
+        REQUIRE(deque.pop_front(value));
+        REQUIRE(value == 30);
+        REQUIRE_FALSE(deque.pop_back(value));
+        REQUIRE_FALSE(deque.pop_front(value));
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Processes: the deque in a memfd that every process maps at its own address (the cells hold no
+// pointer), and processes SIGKILLed mid-operation.
+
+constexpr std::uint32_t max_processes = 64;
+constexpr std::uint32_t max_process_items = 1u << 17;
+constexpr std::uint32_t process_capacity = 8;
+
+struct process_shared_state {
+    vdsokit::split_deque<std::uint64_t, process_capacity> deque;
+    vdsokit_test::exactly_once_ledger<max_processes, max_process_items> ledger;
+    std::atomic<std::uint64_t> view_address[max_processes];  // where each process mapped the file
+    std::atomic<std::uint32_t> confirmed[max_processes];     // pushes known to have succeeded
+    std::atomic<std::uint32_t> producers_done;
+    std::atomic<std::uint32_t> kills_done;  // survivors keep working until every victim is dead
+};
+
+// Maps the file again, away from the inherited view, and checks that it really is elsewhere.
+process_shared_state* map_own_view(vdsokit_test::shared_memory_file& file, std::uint32_t id) {
+    auto* hint = static_cast<char*>(file.parent_view()) + (std::size_t(id) + 1) * (std::size_t(64) << 20);
+    void* view = file.map(hint);
+    if (view == file.parent_view()) _exit(90);
+    auto* state = static_cast<process_shared_state*>(view);
+    state->view_address[id].store(reinterpret_cast<std::uintptr_t>(view));
+    return state;
+}
+
+// Pushes `items` items as process `id` at alternating ends (sometimes in bursts) while popping at
+// the opposite end, so that every process both produces and consumes. Forever if `items` is
+// max_process_items or more (victims wait to be killed).
+[[noreturn]] void producer_consumer(vdsokit_test::shared_memory_file& file, std::uint32_t id, std::uint32_t items,
+                                    std::uint32_t total_producers) {
+    process_shared_state& state = *map_own_view(file, id);
+    std::uint32_t sequence = 0;
+    std::uint64_t out[3];
+    for (std::uint32_t round = 0;; ++round) {
+        const deque_end end = round % 2 ? deque_end::front : deque_end::back;
+        if (sequence < items && sequence < max_process_items) {
+            const std::uint64_t item = make_item(id, sequence);
+            if (end == deque_end::front ? state.deque.push_front(item) : state.deque.push_back(item)) {
+                state.confirmed[id].store(++sequence);
+                if (sequence == items) state.producers_done.fetch_add(1);
+            }
+        }
+        const deque_end other_end = end == deque_end::front ? deque_end::back : deque_end::front;
+        const std::size_t got = state.deque.pop_burst(other_end, std::span(out, round % 4 == 0 ? 3 : 1));
+        for (std::size_t i = 0; i < got; ++i) state.ledger.record(out[i]);
+        if (sequence >= items && state.producers_done.load() >= total_producers && state.kills_done.load() != 0) _exit(0);
+        if (got == 0) sched_yield();
+    }
+}
+
+
+void drain_into_ledger(process_shared_state& state) {
+    std::uint64_t item = 0;
+    while (state.deque.pop_back(item)) state.ledger.record(item);
+}
+
+// Quiescent: the deque must take exactly capacity() elements, at either end, and give them back.
+void require_whole_capacity(process_shared_state& state) {
+    REQUIRE(state.deque.size() == 0);
+    for (std::uint64_t i = 0; i < process_capacity; ++i) REQUIRE((i % 2 ? state.deque.push_front(i) : state.deque.push_back(i)));
+    REQUIRE_FALSE(state.deque.push_back(99));
+    REQUIRE_FALSE(state.deque.push_front(99));
+    REQUIRE(state.deque.size() == process_capacity);
+    std::uint64_t item = 0, popped = 0;
+    while (state.deque.pop_front(item)) ++popped;
+    REQUIRE(popped == process_capacity);
+}
+
+TEST_CASE("processes mapping a split deque at different addresses exchange every item exactly once",
+          "[split_deque][process]") {
+    vdsokit_test::shared_memory_file file(sizeof(process_shared_state));
+    auto& state = *vdsokit_test::construct_shared<process_shared_state>(file);
+    constexpr std::uint32_t processes = 4, items = 50000;
+    state.kills_done.store(1);  // nobody is killed here
+    std::vector<pid_t> children;
+    for (std::uint32_t id = 0; id < processes; ++id)
+        children.push_back(spawn([&] { producer_consumer(file, id, items, processes); }));
+    REQUIRE(wait_all(children, std::chrono::seconds(60)));
+    drain_into_ledger(state);
+
+    for (std::uint32_t id = 0; id < processes; ++id) {
+        CAPTURE(id);
+        REQUIRE(state.view_address[id].load() != 0);
+        REQUIRE(state.view_address[id].load() != reinterpret_cast<std::uintptr_t>(file.parent_view()));
+    }
+    REQUIRE(state.ledger.duplicates.load() == 0);
+    REQUIRE(state.ledger.out_of_range.load() == 0);
+    REQUIRE(state.ledger.consumed.load() == std::uint64_t(processes) * items);
+    REQUIRE(state.ledger.checksum.load() == decltype(state.ledger)::expected_checksum(processes, items));
+    require_whole_capacity(state);
+}
+
+// Kills `victims_per_round` processes at random moments while `survivors` keep working. A killed
+// process loses at most the element it had popped, and costs no capacity.
+void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std::uint32_t survivors,
+                     std::uint32_t survivor_items, unsigned seed) {
+    vdsokit_test::shared_memory_file file(sizeof(process_shared_state));
+    auto& state = *vdsokit_test::construct_shared<process_shared_state>(file);
+    REQUIRE(survivors + rounds * victims_per_round <= max_processes);
+    std::vector<pid_t> survivor_pids;
+    for (std::uint32_t id = 0; id < survivors; ++id)
+        survivor_pids.push_back(spawn([&] { producer_consumer(file, id, survivor_items, survivors); }));
+
+    std::mt19937 random(seed);
+    std::uint32_t kills = 0;
+    std::uint32_t next_id = survivors;
+    for (std::uint32_t round = 0; round < rounds; ++round) {
+        std::vector<pid_t> victims;
+        for (std::uint32_t v = 0; v < victims_per_round; ++v) {
+            const std::uint32_t id = next_id++;
+            victims.push_back(spawn([&] { producer_consumer(file, id, max_process_items, ~0u); }));
+        }
+        for (pid_t victim : victims) {
+            std::this_thread::sleep_for(std::chrono::microseconds(200 + random() % 5000));
+            kill(victim, SIGKILL);
+            waitpid(victim, nullptr, 0);
+            ++kills;
+        }
+    }
+    state.kills_done.store(1);
+    // Survivors must finish on their own: a dead process never blocks them.
+    REQUIRE(wait_all(survivor_pids, std::chrono::seconds(120)));
+    drain_into_ledger(state);
+
+    // Every item confirmed as pushed was consumed exactly once, except items popped by a process
+    // that died before recording them (at most one per killed process); an item whose push was
+    // in flight when its producer died may or may not have been delivered; nothing else appears.
+    std::uint64_t lost = 0;
+    for (std::uint32_t id = 0; id < next_id; ++id) {
+        const std::uint32_t confirmed = state.confirmed[id].load();
+        for (std::uint32_t sequence = 0; sequence < confirmed; ++sequence)
+            if (!state.ledger.seen(id, sequence)) ++lost;
+        for (std::uint32_t sequence = confirmed + 1; sequence < max_process_items && sequence < confirmed + 64; ++sequence)
+            REQUIRE_FALSE(state.ledger.seen(id, sequence));
+    }
+    INFO("kills " << kills << ", lost items " << lost);
+    std::printf("split deque: killed %u processes mid-operation: %llu items lost (bound: %u)\n", kills,
+                (unsigned long long)lost, kills);
+    REQUIRE(state.ledger.duplicates.load() == 0);
+    REQUIRE(state.ledger.out_of_range.load() == 0);
+    REQUIRE(lost <= kills);
+    for (std::uint32_t id = 0; id < survivors; ++id) REQUIRE(state.confirmed[id].load() == survivor_items);
+    // No reclaim step exists or is needed: the whole capacity is there.
+    require_whole_capacity(state);
+}
+
+TEST_CASE("split deque processes killed mid-operation lose at most their popped item and no capacity",
+          "[split_deque][process][kill]") {
+    run_kill_rounds(3, 2, 2, 30000, 12345);
+}
+
+TEST_CASE("long: many split deque processes killed mid-operation", "[.long][split_deque][process][kill]") {
+    run_kill_rounds(10, 5, 3, 120000, 777);
+}
+
+}  // namespace
