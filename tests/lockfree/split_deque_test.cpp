@@ -865,38 +865,17 @@ void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std:
     for (std::uint32_t id = 0; id < survivors; ++id)
         survivor_pids.push_back(spawn([&] { producer_consumer(file, id, survivor_items, survivors); }));
 
-    std::mt19937 random(seed);
-    std::uint32_t kills = 0;
     std::uint32_t next_id = survivors;
-    for (std::uint32_t round = 0; round < rounds; ++round) {
-        std::vector<pid_t> victims;
-        for (std::uint32_t v = 0; v < victims_per_round; ++v) {
-            const std::uint32_t id = next_id++;
-            victims.push_back(spawn([&] { producer_consumer(file, id, max_process_items, ~0u); }));
-        }
-        for (pid_t victim : victims) {
-            std::this_thread::sleep_for(std::chrono::microseconds(200 + random() % 5000));
-            kill(victim, SIGKILL);
-            waitpid(victim, nullptr, 0);
-            ++kills;
-        }
-    }
+    const std::uint32_t kills = vdsokit_test::kill_at_random_moments(rounds, victims_per_round, next_id, seed, [&](std::uint32_t id) {
+        return spawn([&] { producer_consumer(file, id, max_process_items, ~0u); });
+    });
     state.kills_done.store(1);
     // Survivors must finish on their own: a dead process never blocks them.
     REQUIRE(wait_all(survivor_pids, std::chrono::seconds(120)));
     drain_into_ledger(state);
 
-    // Every item confirmed as pushed was consumed exactly once, except items popped by a process
-    // that died before recording them (at most one per killed process); an item whose push was
-    // in flight when its producer died may or may not have been delivered; nothing else appears.
-    std::uint64_t lost = 0;
-    for (std::uint32_t id = 0; id < next_id; ++id) {
-        const std::uint32_t confirmed = state.confirmed[id].load();
-        for (std::uint32_t sequence = 0; sequence < confirmed; ++sequence)
-            if (!state.ledger.seen(id, sequence)) ++lost;
-        for (std::uint32_t sequence = confirmed + 1; sequence < max_process_items && sequence < confirmed + 64; ++sequence)
-            REQUIRE_FALSE(state.ledger.seen(id, sequence));
-    }
+    const auto [lost, phantoms] = vdsokit_test::account_for_kills(state.ledger, state.confirmed, next_id, max_process_items);
+    REQUIRE(phantoms == 0);
     INFO("kills " << kills << ", lost items " << lost);
     std::printf("split deque: killed %u processes mid-operation: %llu items lost (bound: %u)\n", kills,
                 (unsigned long long)lost, kills);

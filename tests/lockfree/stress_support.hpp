@@ -156,6 +156,47 @@ inline bool wait_all(const std::vector<pid_t>& children, std::chrono::seconds ha
     return all_clean;
 }
 
+// Spawns victims (spawn_victim(id) returns a pid; ids from next_id on) `per_round` at a time and
+// SIGKILLs each after a random 0.2-5.2 ms, `rounds` times. Returns how many were killed.
+inline std::uint32_t kill_at_random_moments(std::uint32_t rounds, std::uint32_t per_round, std::uint32_t& next_id,
+                                            unsigned seed, auto&& spawn_victim) {
+    std::uint32_t random = seed | 1u;
+    std::uint32_t kills = 0;
+    for (std::uint32_t round = 0; round < rounds; ++round) {
+        std::vector<pid_t> victims;
+        for (std::uint32_t v = 0; v < per_round; ++v) victims.push_back(spawn_victim(next_id++));
+        for (pid_t victim : victims) {
+            random ^= random << 13, random ^= random >> 17, random ^= random << 5;
+            std::this_thread::sleep_for(std::chrono::microseconds(200 + random % 5000));
+            kill(victim, SIGKILL);
+            waitpid(victim, nullptr, 0);
+            ++kills;
+        }
+    }
+    return kills;
+}
+
+// After a kill test: items confirmed pushed but never consumed (lost: at most one popped item per
+// killed process), and items consumed that were never pushed (phantoms: an item whose push was in
+// flight may or may not have been delivered, but nothing past it may appear).
+struct kill_accounting {
+    std::uint64_t lost = 0;
+    std::uint64_t phantoms = 0;
+};
+template <class Ledger>
+kill_accounting account_for_kills(const Ledger& ledger, const std::atomic<std::uint32_t>* confirmed,
+                                  std::uint32_t producers, std::uint32_t max_items) {
+    kill_accounting result;
+    for (std::uint32_t id = 0; id < producers; ++id) {
+        const std::uint32_t pushed = confirmed[id].load();
+        for (std::uint32_t sequence = 0; sequence < pushed; ++sequence)
+            if (!ledger.seen(id, sequence)) ++result.lost;
+        for (std::uint32_t sequence = pushed + 1; sequence < max_items && sequence < pushed + 64; ++sequence)
+            if (ledger.seen(id, sequence)) ++result.phantoms;
+    }
+    return result;
+}
+
 // Shared state constructed in the parent's view (zeroed memory already is a valid initial state
 // for the vdsokit types; placement new makes the lifetime explicit).
 template <class Shared>
