@@ -391,8 +391,18 @@ private:
     // at the same end stop failing each other. The seed mixes the stack address (differs between
     // threads) and the cycle counter (differs between forked processes with the same stacks).
     struct backoff_state {
-        explicit backoff_state(const void* stack_address) noexcept
-            : random(std::uint32_t((reinterpret_cast<std::uintptr_t>(stack_address) >> 4) ^ cycle_count()) | 1u) {}
+        explicit backoff_state(const void* stack_address) noexcept : stack_address(stack_address) {}
+        const void* stack_address;
+        std::uint32_t random = 0;  // seeded at the first pause: the uncontended path pays nothing
+        std::uint32_t round = 0;
+        void pause() noexcept {
+            if (random == 0) random = std::uint32_t((reinterpret_cast<std::uintptr_t>(stack_address) >> 4) ^ cycle_count()) | 1u;
+            const std::uint32_t limit = 1u << (round < 10 ? round : 10);
+            if (round < 10) ++round;
+            random ^= random << 13, random ^= random >> 17, random ^= random << 5;
+            const std::uint32_t pauses = 1 + (random & (limit - 1));
+            for (std::uint32_t i = 0; i < pauses; ++i) cpu_relax();
+        }
         static std::uint64_t cycle_count() noexcept {
 #if defined(__x86_64__)
             return __builtin_ia32_rdtsc();
@@ -403,15 +413,6 @@ private:
 #else
             return 0;
 #endif
-        }
-        std::uint32_t random;
-        std::uint32_t round = 0;
-        void pause() noexcept {
-            const std::uint32_t limit = 1u << (round < 10 ? round : 10);
-            if (round < 10) ++round;
-            random ^= random << 13, random ^= random >> 17, random ^= random << 5;
-            const std::uint32_t pauses = 1 + (random & (limit - 1));
-            for (std::uint32_t i = 0; i < pauses; ++i) cpu_relax();
         }
     };
 
