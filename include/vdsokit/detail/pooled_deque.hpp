@@ -35,7 +35,7 @@
 // element), about 28 ns on one thread; failed CASes back off exponentially (bounded). Handing
 // elements one at a time between two cores is bound by cache-line latency (on the 2-vCPU test VM
 // ~0.5 us per element). Batch operations amortise this; for one-direction traffic the rings in
-// ring.hpp are much faster.
+// ring.hpp are much faster, and elements of up to 8 bytes take the inline representation.
 //
 // Limits: Capacity is a power of two <= 2^30. The anchor version and cell tags are 32 bits: a
 // thread stalled between reading the anchor and its CAS for exactly a multiple of 2^32 anchor
