@@ -124,7 +124,7 @@ public:
                 StepHook::at(split_step::push_back_bumped);
             }
             // Clears pop_back_pending, keeps push_front_pending.
-            if (!replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_bits(value)})) {
+            if (!replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_word_bits(value)})) {
                 backoff.pause();
                 continue;
             }
@@ -161,7 +161,7 @@ public:
             }
             StepHook::at(split_step::pop_back_done);
             back_hint_.store(back - 1, std::memory_order_relaxed);
-            out = from_bits(target.value);
+            out = from_word_bits<T>(target.value);
             return true;
         }
     }
@@ -186,7 +186,7 @@ public:
             }
             StepHook::at(split_step::push_front_bumped);
             if (!replace(front - 1, target,
-                         {meta_for(front - 1, target.meta, has_data, pop_back_pending | push_front_pending), to_bits(value)})) {
+                         {meta_for(front - 1, target.meta, has_data, pop_back_pending | push_front_pending), to_word_bits(value)})) {
                 backoff.pause();
                 continue;
             }
@@ -223,7 +223,7 @@ public:
             }
             StepHook::at(split_step::pop_front_done);
             front_hint_.store(front + 1, std::memory_order_relaxed);
-            out = from_bits(target.value);
+            out = from_word_bits<T>(target.value);
             return true;
         }
     }
@@ -284,17 +284,6 @@ private:
     static constexpr std::uint64_t version_mask = ((std::uint64_t(1) << 31) - 1) << version_shift;
     static constexpr std::uint64_t lap_mask = (std::uint64_t(1) << 30) - 1;
     static constexpr unsigned capacity_log2 = __builtin_ctz(Capacity);
-
-    static std::uint64_t to_bits(const T& value) noexcept {
-        std::uint64_t bits = 0;
-        __builtin_memcpy(&bits, &value, sizeof(T));
-        return bits;
-    }
-    static T from_bits(std::uint64_t bits) noexcept {
-        T value;
-        __builtin_memcpy(&value, &bits, sizeof(T));
-        return value;
-    }
 
     lockfree_wide_word& cell(std::uint64_t position) noexcept { return cells_[position & (Capacity - 1)]; }
     cell_snapshot load(std::uint64_t position) noexcept {

@@ -311,17 +311,6 @@ private:
         lockfree_wide_value word;  // as read: the expected value of a CAS from this state
     };
 
-    static std::uint64_t to_bits(const T& value) noexcept {
-        std::uint64_t bits = 0;
-        __builtin_memcpy(&bits, &value, sizeof(T));
-        return bits;
-    }
-    static T from_bits(std::uint64_t bits) noexcept {
-        T value;
-        __builtin_memcpy(&value, &bits, sizeof(T));
-        return value;
-    }
-
     anchor_state load_anchor() const noexcept {
         const lockfree_wide_value word = load_validated(anchor_);
         return {std::uint32_t(word.low), std::uint32_t(word.low >> 32), std::uint32_t(word.high),
@@ -371,7 +360,7 @@ private:
     // `reserved`: the place was reserved beforehand, so the push cannot find the deque full.
     bool install(deque_end end, const T& value, pusher& own, bool reserved) noexcept {
         const std::uint32_t word = own.entry_ * 2 + own.parity_;
-        stage(word).store(to_bits(value), std::memory_order_relaxed);
+        stage(word).store(to_word_bits(value), std::memory_order_relaxed);
         backoff_state backoff;
         for (;;) {
             const anchor_state current = load_anchor();
@@ -466,7 +455,7 @@ private:
                     pending_taken && position == pending_position
                         ? stage(current.pending & pending_stage_mask).load(std::memory_order_relaxed)
                         : __atomic_load_n(&cells_[position & index_mask].low, __ATOMIC_RELAXED);
-                out[i] = from_bits(bits);
+                out[i] = from_word_bits<T>(bits);
             }
             anchor_state next = current;
             next.version = current.version + 1;
