@@ -137,9 +137,10 @@ public:
     // a dead owner left attached). An empty pusher when all MaxPushers are attached.
     [[nodiscard]] pusher attach_pusher(std::uint32_t owner = anonymous_owner) noexcept {
         if (owner == 0) return {};
-        // Start at a place that differs between threads (their stacks differ) to spread the search.
+        // Start at a place that differs between threads to spread the search: a hash of the stack
+        // address (thread stacks sit a power of two apart, so the raw address would not differ).
         const std::uint32_t dummy = 0;
-        const auto start = std::uint32_t(reinterpret_cast<std::uintptr_t>(&dummy) >> 12);
+        const auto start = std::uint32_t(((reinterpret_cast<std::uintptr_t>(&dummy) >> 4) * 0x9e3779b97f4a7c15ull) >> 40);
         for (std::uint32_t i = 0; i < MaxPushers; ++i) {
             pusher_entry& entry = entries_[(start + i) % MaxPushers];
             std::uint32_t expected = 0;
