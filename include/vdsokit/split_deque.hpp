@@ -246,12 +246,11 @@ public:
 
     // Snapshots: exact when nothing else runs (found from the cells, whatever the hints say).
     [[nodiscard]] std::uint32_t size() const noexcept {
-        auto& self = const_cast<basic_split_deque&>(*this);  // the walks only read
         std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
         std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
         cell_snapshot below, at;
-        self.find_front(front, below, at);
-        self.find_back(back, below, at);
+        find_front(front, below, at);
+        find_back(back, below, at);
         // Cells carry the lap modulo 2^30, so positions are only meaningful modulo Capacity * 2^30.
         return std::uint32_t((back - front) & ((std::uint64_t(Capacity) << 30) - 1));
     }
@@ -286,12 +285,13 @@ private:
     static constexpr unsigned capacity_log2 = __builtin_ctz(Capacity);
 
     lockfree_wide_word& cell(std::uint64_t position) noexcept { return cells_[position & (Capacity - 1)]; }
-    cell_snapshot load(std::uint64_t position) noexcept {
-        lockfree_wide_word& word = cell(position);
+    const lockfree_wide_word& cell(std::uint64_t position) const noexcept { return cells_[position & (Capacity - 1)]; }
+    cell_snapshot load(std::uint64_t position) const noexcept {
+        const lockfree_wide_word& word = cell(position);
         const std::uint64_t meta = __atomic_load_n(&word.low, __ATOMIC_ACQUIRE);
         return {meta, __atomic_load_n(&word.high, __ATOMIC_ACQUIRE)};
     }
-    std::uint64_t load_meta(std::uint64_t position) noexcept {
+    std::uint64_t load_meta(std::uint64_t position) const noexcept {
         return __atomic_load_n(&cell(position).low, __ATOMIC_ACQUIRE);
     }
     bool replace(std::uint64_t position, cell_snapshot expected, cell_snapshot desired) noexcept {
@@ -326,7 +326,7 @@ private:
     }
 
     // Moves `front` to F: the f with f-1 < F <= f. below = C(f-1), at = C(f), `at` read first.
-    void find_front(std::uint64_t& front, cell_snapshot& below, cell_snapshot& at) noexcept {
+    void find_front(std::uint64_t& front, cell_snapshot& below, cell_snapshot& at) const noexcept {
         for (std::uint32_t steps = 0;; ++steps) {
             if (steps > 2 * Capacity + 16) front = front_hint_.load(std::memory_order_relaxed), steps = 0;
             at = load(front);
@@ -348,7 +348,7 @@ private:
 
     // Moves `back` to B: the b with b-1 < B <= b in the sense of below_back. below = C(b-1),
     // at = C(b), `at` read first.
-    void find_back(std::uint64_t& back, cell_snapshot& below, cell_snapshot& at) noexcept {
+    void find_back(std::uint64_t& back, cell_snapshot& below, cell_snapshot& at) const noexcept {
         for (std::uint32_t steps = 0;; ++steps) {
             if (steps > 2 * Capacity + 16) back = back_hint_.load(std::memory_order_relaxed), steps = 0;
             at = load(back);
