@@ -99,44 +99,27 @@ public:
     basic_split_deque& operator=(const basic_split_deque&) = delete;
 
     [[nodiscard]] bool push_back(const T& value) noexcept {
-        std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
-        backoff_state backoff(&back);
-        for (;;) {
-            cell_snapshot neighbour, target;
-            find_back(back, neighbour, target);  // target = C(back) read first, then neighbour = C(back-1)
-            if (target.meta & has_data) {        // target holds back - Capacity: full?
-                StepHook::at(split_step::push_back_full_check);
-                if (load_meta(back) == target.meta && lap_distance(target.meta, back) == -1 && (neighbour.meta & has_data))
-                    return false;
-                backoff.pause();
-                continue;
-            }
-            if (lap_distance(target.meta, back) != 0) {  // inconsistent read
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::push_back_located);
-            if (target.meta & pop_back_pending) {  // a pop_back may be pending on C(back-1): kill it
-                if (!replace(back - 1, neighbour, {bumped(neighbour.meta, 0), neighbour.value})) {
-                    backoff.pause();
-                    continue;
+        // Uncontended: the hint is B and nothing is flagged. The same reads and CAS as the
+        // general loop (push_back_contended), which takes every other case.
+        const std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
+        const cell_snapshot target = load(back);
+        if ((target.meta & (lap_bits | has_data | pop_back_pending)) == lap_field(back)) {
+            const std::uint64_t below = load_meta(back - 1) & (lap_bits | has_data);
+            if (below == lap_field(back - 1 + Capacity) || below == (lap_field(back - 1) | has_data)) {
+                StepHook::at(split_step::push_back_located);
+                if (replace(back, target, {next_version_of(target.meta) | has_data, to_word_bits(value)})) {
+                    StepHook::at(split_step::push_back_done);
+                    back_hint_.store(back + 1, std::memory_order_relaxed);
+                    return true;
                 }
-                StepHook::at(split_step::push_back_bumped);
             }
-            // Clears pop_back_pending, keeps push_front_pending.
-            if (!replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_word_bits(value)})) {
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::push_back_done);
-            back_hint_.store(back + 1, std::memory_order_relaxed);
-            return true;
         }
+        return push_back_contended(back, value);
     }
 
     [[nodiscard]] bool pop_back(T& out) noexcept {
         std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
-        backoff_state backoff(&back);
+        backoff_state backoff;
         for (;;) {
             cell_snapshot neighbour, target;  // here the target is C(back-1), the neighbour C(back)
             find_back(back, target, neighbour);
@@ -150,12 +133,12 @@ public:
             }
             StepHook::at(split_step::pop_back_located);
             // Bump C(back) and announce this pop on it: a push_back there must kill it first.
-            if (!replace(back, neighbour, {bumped(neighbour.meta, pop_back_pending), neighbour.value})) {
+            if (!replace_meta(back, neighbour.meta, bumped(neighbour.meta, pop_back_pending))) {
                 backoff.pause();
                 continue;
             }
             StepHook::at(split_step::pop_back_bumped);
-            if (!replace(back - 1, target, {meta_for(back - 1, target.meta, 0, pop_back_pending | push_front_pending), target.value})) {
+            if (!replace_meta(back - 1, target.meta, meta_for(back - 1, target.meta, 0, pop_back_pending | push_front_pending))) {
                 backoff.pause();
                 continue;
             }
@@ -168,7 +151,7 @@ public:
 
     [[nodiscard]] bool push_front(const T& value) noexcept {
         std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
-        backoff_state backoff(&front);
+        backoff_state backoff;
         for (;;) {
             cell_snapshot target, neighbour;  // the target is C(front-1), the neighbour C(front)
             find_front(front, target, neighbour);
@@ -180,7 +163,7 @@ public:
             }
             StepHook::at(split_step::push_front_located);
             // Bump C(front) and announce this push on it: a pop_front there must kill it first.
-            if (!replace(front, neighbour, {bumped(neighbour.meta, push_front_pending), neighbour.value})) {
+            if (!replace_meta(front, neighbour.meta, bumped(neighbour.meta, push_front_pending))) {
                 backoff.pause();
                 continue;
             }
@@ -197,35 +180,32 @@ public:
     }
 
     [[nodiscard]] bool pop_front(T& out) noexcept {
-        std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
-        backoff_state backoff(&front);
-        for (;;) {
-            cell_snapshot neighbour, target;  // the target is C(front), the neighbour C(front-1)
-            find_front(front, neighbour, target);
-            if (!(target.meta & has_data)) {  // C(front) empty: empty?
-                StepHook::at(split_step::pop_front_empty_check);
-                if (load_meta(front) == target.meta) return false;
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::pop_front_located);
-            if (target.meta & push_front_pending) {  // a push_front may be pending on C(front-1): kill it
-                if (!replace(front - 1, neighbour, {bumped(neighbour.meta, 0), neighbour.value})) {
-                    backoff.pause();
-                    continue;
+        // Uncontended: the hint is F and nothing is flagged. The same reads and CAS as the
+        // general loop (pop_front_contended), and an empty deque is reported from the same
+        // stable two-cell snapshot.
+        const std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
+        const std::uint64_t meta = load_meta(front);
+        if ((meta & (lap_bits | has_data | push_front_pending)) == (lap_field(front) | has_data)) {
+            const std::uint64_t value = load_value(front);
+            if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity)) {
+                StepHook::at(split_step::pop_front_located);
+                // The cell moves to the far side of the window; pop_back_pending stays.
+                if (replace_meta(front, meta, lap_field(front + Capacity) | (next_version_of(meta) & (version_mask | pop_back_pending)))) {
+                    StepHook::at(split_step::pop_front_done);
+                    front_hint_.store(front + 1, std::memory_order_relaxed);
+                    out = from_word_bits<T>(value);
+                    return true;
                 }
-                StepHook::at(split_step::pop_front_bumped);
             }
-            // The cell moves to the far side of the window; clears push_front_pending.
-            if (!replace(front, target, {meta_for(front + Capacity, target.meta, 0, pop_back_pending), target.value})) {
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::pop_front_done);
-            front_hint_.store(front + 1, std::memory_order_relaxed);
-            out = from_word_bits<T>(target.value);
-            return true;
+        } else if ((meta & (lap_bits | has_data)) == lap_field(front)) {
+            // Empty if C(front-1) is popped and C(front) has not changed meanwhile. Polling an
+            // empty deque reads three words and writes none: these cells are the ones the next
+            // push writes, so a consumer waiting here must not take them away from it.
+            StepHook::at(split_step::pop_front_empty_check);
+            if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity) && load_meta(front) == meta)
+                return false;
         }
+        return pop_front_contended(front, out);
     }
 
     // As many as fit (pushes) or as there are (pops), one element at a time, nearest the end
@@ -277,6 +257,74 @@ private:
         std::uint64_t meta, value;
     };
 
+    // The general case of push_back and pop_front: any hint, flags, contention. Out of line so
+    // that the uncontended path inlines small.
+    [[gnu::noinline]] bool push_back_contended(std::uint64_t back, const T& value) noexcept {
+        backoff_state backoff;
+        for (;;) {
+            cell_snapshot neighbour, target;
+            find_back(back, neighbour, target);  // target = C(back) read first, then neighbour = C(back-1)
+            if (target.meta & has_data) {        // target holds back - Capacity: full?
+                StepHook::at(split_step::push_back_full_check);
+                if (load_meta(back) == target.meta && lap_distance(target.meta, back) == -1 && (neighbour.meta & has_data))
+                    return false;
+                backoff.pause();
+                continue;
+            }
+            if (lap_distance(target.meta, back) != 0) {  // inconsistent read
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_back_located);
+            if (target.meta & pop_back_pending) {  // a pop_back may be pending on C(back-1): kill it
+                if (!replace_meta(back - 1, neighbour.meta, bumped(neighbour.meta, 0))) {
+                    backoff.pause();
+                    continue;
+                }
+                StepHook::at(split_step::push_back_bumped);
+            }
+            // Clears pop_back_pending, keeps push_front_pending.
+            if (!replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_word_bits(value)})) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_back_done);
+            back_hint_.store(back + 1, std::memory_order_relaxed);
+            return true;
+        }
+    }
+
+    [[gnu::noinline]] bool pop_front_contended(std::uint64_t front, T& out) noexcept {
+        backoff_state backoff;
+        for (;;) {
+            cell_snapshot neighbour, target;  // the target is C(front), the neighbour C(front-1)
+            find_front(front, neighbour, target);
+            if (!(target.meta & has_data)) {  // C(front) empty: empty?
+                StepHook::at(split_step::pop_front_empty_check);
+                if (load_meta(front) == target.meta) return false;
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_front_located);
+            if (target.meta & push_front_pending) {  // a push_front may be pending on C(front-1): kill it
+                if (!replace_meta(front - 1, neighbour.meta, bumped(neighbour.meta, 0))) {
+                    backoff.pause();
+                    continue;
+                }
+                StepHook::at(split_step::pop_front_bumped);
+            }
+            // The cell moves to the far side of the window; clears push_front_pending.
+            if (!replace_meta(front, target.meta, meta_for(front + Capacity, target.meta, 0, pop_back_pending))) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_front_done);
+            front_hint_.store(front + 1, std::memory_order_relaxed);
+            out = from_word_bits<T>(target.value);
+            return true;
+        }
+    }
+
     // meta: lap (bits 34..63) | version (bits 3..33) | push_front_pending | pop_back_pending | has_data
     static constexpr std::uint64_t has_data = 1, pop_back_pending = 2, push_front_pending = 4;
     static constexpr unsigned version_shift = 3, lap_shift = 34;
@@ -294,11 +342,25 @@ private:
     std::uint64_t load_meta(std::uint64_t position) const noexcept {
         return __atomic_load_n(&cell(position).low, __ATOMIC_ACQUIRE);
     }
+    std::uint64_t load_value(std::uint64_t position) const noexcept {
+        return __atomic_load_n(&cell(position).high, __ATOMIC_ACQUIRE);
+    }
+    // A push: both halves.
     bool replace(std::uint64_t position, cell_snapshot expected, cell_snapshot desired) noexcept {
         return compare_exchange_wide(cell(position), {expected.meta, expected.value}, {desired.meta, desired.value});
     }
+    // Anything that keeps the value (a pop, a bump): the meta half only. Its version changes with
+    // every CAS of either width, so an unchanged meta means an unchanged value. x86-64 and
+    // aarch64 keep an 8-byte and a 16-byte atomic read-modify-write of the same bytes atomic
+    // with respect to each other.
+    bool replace_meta(std::uint64_t position, std::uint64_t expected, std::uint64_t desired) noexcept {
+        return __atomic_compare_exchange_n(&cell(position).low, &expected, desired, false, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_RELAXED);
+    }
 
     static std::uint64_t lap_of(std::uint64_t position) noexcept { return (position >> capacity_log2) & lap_mask; }
+    static constexpr std::uint64_t lap_bits = lap_mask << lap_shift;
+    static std::uint64_t lap_field(std::uint64_t position) noexcept { return lap_of(position) << lap_shift; }
     // Laps from `position` to the position the cell stands for (30-bit wrapping, signed).
     static std::int32_t lap_distance(std::uint64_t meta, std::uint64_t position) noexcept {
         const std::uint32_t distance = std::uint32_t((meta >> lap_shift) - lap_of(position)) << 2;
@@ -307,6 +369,8 @@ private:
     static std::uint64_t next_version(std::uint64_t meta) noexcept {
         return (meta + (std::uint64_t(1) << version_shift)) & version_mask;
     }
+    // The same meta with the next version.
+    static std::uint64_t next_version_of(std::uint64_t meta) noexcept { return (meta & ~version_mask) | next_version(meta); }
     // The same content, a new version, plus the flags `set`.
     static std::uint64_t bumped(std::uint64_t meta, std::uint64_t set) noexcept {
         return (meta & ~version_mask) | next_version(meta) | set;
@@ -377,15 +441,13 @@ private:
     }
 
     // After a failed CAS: 1 to 2^n pauses (n grows to 10), randomised so that a push and a pop
-    // at the same end stop failing each other. The seed mixes the stack address (differs between
+    // at the same end stop failing each other. The seed mixes its own (stack) address (differs between
     // threads) and the cycle counter (differs between forked processes with the same stacks).
     struct backoff_state {
-        explicit backoff_state(const void* stack_address) noexcept : stack_address(stack_address) {}
-        const void* stack_address;
         std::uint32_t random = 0;  // seeded at the first pause: the uncontended path pays nothing
         std::uint32_t round = 0;
         void pause() noexcept {
-            if (random == 0) random = std::uint32_t((reinterpret_cast<std::uintptr_t>(stack_address) >> 4) ^ cycle_count()) | 1u;
+            if (random == 0) random = std::uint32_t((reinterpret_cast<std::uintptr_t>(this) >> 4) ^ cycle_count()) | 1u;
             const std::uint32_t limit = 1u << (round < 10 ? round : 10);
             if (round < 10) ++round;
             random ^= random << 13, random ^= random >> 17, random ^= random << 5;

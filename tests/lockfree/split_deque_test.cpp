@@ -760,6 +760,27 @@ TEST_CASE("a stopped push_front's flag survives its cell being filled and emptie
     }
 }
 
+TEST_CASE("a pop_front that finds its cell empty reports empty only if the deque was empty meanwhile",
+          "[split_deque][stopped]") {
+    vdsokit::detail::basic_split_deque<std::uint64_t, 4, stopping_hook> deque;
+    REQUIRE(deque.push_back(10));              // position 0
+    deque.scramble_hints_for_testing(1, 1);   // a front hint one past the front, as a late store leaves it
+    std::uint64_t victim_value = 0;
+    bool victim_popped = false;
+    // Stopped after seeing C(1) empty, before looking at C(0).
+    std::thread victim = start_stopped_victim(split_step::pop_front_empty_check, [&] { victim_popped = deque.pop_front(victim_value); });
+    REQUIRE(deque.push_back(11));  // position 1: the deque holds 10 11
+    std::uint64_t value = 0;
+    REQUIRE(deque.pop_front(value));  // C(0) now reads as popped; the deque holds 11
+    REQUIRE(value == 10);
+    stopping_hook::released.store(true);
+    victim.join();
+    // The deque was never empty during the victim's call: C(1) changed under it.
+    REQUIRE(victim_popped);
+    REQUIRE(victim_value == 11);
+    REQUIRE(deque.size() == 0);
+}
+
 // ------------------------------------------------------------------------------------------------
 // Processes: the deque in a memfd that every process maps at its own address (the cells hold no
 // pointer), and processes SIGKILLed mid-operation.
