@@ -222,6 +222,9 @@ double single_thread_ns() {
     auto consumer = attach_consumer(*queue);
     constexpr int operations = 2000000;
     item sink = 0, value = 0;
+    for (int i = 0; i < operations / 10; ++i) {  // warm-up: caches, branch predictors, clock speed
+        if (!producer.push(item(i)) || !consumer.pop(value)) std::abort();
+    }
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < operations; ++i) {
         if (!producer.push(item(i))) std::abort();
