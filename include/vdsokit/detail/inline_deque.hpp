@@ -300,7 +300,7 @@ private:
     struct anchor_state {
         std::uint32_t front, back, version, pending, reserved;
         // The word as read, the expected value of a CAS from this state. Derivable with pack(),
-        // but re-packing costs 8 ns per push+pop on x86-64 without -mcx16 (measured: 25 vs 17 ns).
+        // but re-packing costs 8 ns per push+pop on x86-64 (measured: 25 vs 17 ns).
         lockfree_wide_value word;
     };
 
