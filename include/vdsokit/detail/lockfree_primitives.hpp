@@ -78,4 +78,15 @@ inline bool compare_exchange_wide(lockfree_wide_word& word, lockfree_wide_value 
 #endif
 }
 
+// Asks for the cache line holding `address` in a state that can be written, ahead of a CAS on it.
+// x86-64: PREFETCHW (GCC emits it only with -mprfchw; CPUs that predate it execute it as a NOP);
+// aarch64: PRFM PSTL1KEEP.
+inline void prefetch_for_write(const void* address) noexcept {
+#if defined(__x86_64__)
+    asm volatile("prefetchw %0" : : "m"(*static_cast<const char*>(address)));
+#else
+    __builtin_prefetch(address, 1);
+#endif
+}
+
 }  // namespace vdsokit::detail
