@@ -251,10 +251,12 @@ double throughput_mops(int producers, int consumers) {
     const std::uint64_t total = items_per_producer * std::uint64_t(producers);
     std::atomic<std::uint64_t> consumed{0}, checksum{0};
     std::atomic<bool> go{false};
-    std::vector<std::thread> threads;
+    // Sized up front and assigned: GCC 12 warns falsely (-Warray-bounds) about emplace_back's
+    // reallocation path for std::thread once this function is inlined.
+    std::vector<std::thread> threads(std::size_t(producers + consumers));
     // Producer i and consumer i on different cores (the same placement for every queue).
     for (int p = 0; p < producers; ++p)
-        threads.emplace_back([&, p] {
+        threads[std::size_t(p)] = std::thread([&, p] {
             pin_to_cpu(p % 2 == 0 ? 0 : 1);
             auto producer = attach_producer(*queue);
             while (!go.load()) {}
@@ -265,7 +267,7 @@ double throughput_mops(int producers, int consumers) {
             }
         });
     for (int c = 0; c < consumers; ++c)
-        threads.emplace_back([&, c] {
+        threads[std::size_t(producers + c)] = std::thread([&, c] {
             pin_to_cpu(c % 2 == 0 ? 1 : 0);
             auto consumer = attach_consumer(*queue);
             while (!go.load()) {}
@@ -462,13 +464,14 @@ double two_cas_ns(bool wide) {
     return seconds_since(start) * 1e9 / pairs;
 }
 
-// What committing each element with a locked read-modify-write of its cell costs across cores.
-// A queue in which a thread stopped mid-operation blocks nobody must publish an element and take
-// its cell in one atomic step, so on the cell itself. Vyukov's ring (mpmc_ring, xenium) instead
-// claims a position on a counter and then writes the cell with plain stores, which the store
-// buffer overlaps with the next operation; a thread stopped between the two blocks that cell for
-// ever. This is mpmc_ring with those two stores made CASes of the same words: nothing else
-// differs, so its throughput against mpmc_ring's is the price of the locked commit.
+// What committing each element with a locked read-modify-write of its cell costs across cores,
+// when nothing hides it. A queue in which a thread stopped mid-operation blocks nobody must
+// publish an element and take its cell in one atomic step, so on the cell itself. Vyukov's ring
+// (mpmc_ring, xenium) instead claims a position on a counter and then writes the cell with plain
+// stores, which the store buffer overlaps with the next operation; a thread stopped between the
+// two blocks that cell for ever. This is mpmc_ring with those two stores made CASes of the same
+// words: nothing else differs, so its throughput against mpmc_ring's is the price of a locked
+// commit that waits for its line (split_deque asks for its lines ahead to avoid the wait).
 struct locked_commit_ring_adapter {
     static constexpr const char* name = "mpmc_ring with locked cell commits";
     static constexpr bool multi = true;
@@ -532,15 +535,24 @@ struct row {
     double single_ns, spsc_mops, mpmc_mops;
 };
 
-template <class Adapter>
-row measure() {
+// One queue's samples. Every repetition measures every queue once, in turn, so that the drift of a
+// shared machine over the minutes of a run (this VM's line transfer has moved from 30 to 200 ns)
+// falls on all queues alike instead of on whichever was measured at the time.
+struct contender {
+    const char* name;
+    bool multi;
+    void (*measure_once)(contender&);
     std::vector<double> single, spsc, mpmc;
-    for (int r = 0; r < repetitions; ++r) {
-        single.push_back(single_thread_ns<Adapter>());
-        spsc.push_back(throughput_mops<Adapter>(1, 1));
-        if (Adapter::multi) mpmc.push_back(throughput_mops<Adapter>(2, 2));
-    }
-    return {Adapter::name, Adapter::multi, median(single), median(spsc), Adapter::multi ? median(mpmc) : 0.0};
+    row summary() const { return {name, multi, median(single), median(spsc), multi ? median(mpmc) : 0.0}; }
+};
+
+template <class Adapter>
+contender contender_for() {
+    return {Adapter::name, Adapter::multi, [](contender& c) {
+                for (int i = 0; i < 3; ++i) c.single.push_back(single_thread_ns<Adapter>());  // cheap: more samples
+                c.spsc.push_back(throughput_mops<Adapter>(1, 1));
+                if (Adapter::multi) c.mpmc.push_back(throughput_mops<Adapter>(2, 2));
+            }, {}, {}, {}};
 }
 
 }  // namespace
@@ -550,18 +562,26 @@ int main(int argc, char** argv) {
     const bool round_trips_only = argc > 2 && std::string(argv[2]) == "round-trips";
     std::vector<row> rows;
     if (!round_trips_only) {
-    rows.push_back(measure<vdsokit_deque_adapter>());
-    rows.push_back(measure<vdsokit_split_deque_adapter>());
-    rows.push_back(measure<vdsokit_mpmc_ring_adapter>());
-    rows.push_back(measure<vdsokit_spsc_ring_adapter>());
-    rows.push_back(measure<xenium_vyukov_adapter>());
+    std::vector<contender> contenders = {
+        contender_for<vdsokit_deque_adapter>(),
+        contender_for<vdsokit_split_deque_adapter>(),
+        contender_for<vdsokit_mpmc_ring_adapter>(),
+        contender_for<vdsokit_spsc_ring_adapter>(),
+        contender_for<xenium_vyukov_adapter>(),
 #ifdef VDSOKIT_BENCH_HAS_ATOMIC_QUEUE
-    rows.push_back(measure<atomic_queue_adapter>());
+        contender_for<atomic_queue_adapter>(),
 #endif
-    rows.push_back(measure<moodycamel_adapter>());
-    rows.push_back(measure<boost_queue_adapter>());
-    rows.push_back(measure<boost_spsc_adapter>());
-    rows.push_back(measure<mutex_ring_adapter>());
+        contender_for<moodycamel_adapter>(),
+        contender_for<boost_queue_adapter>(),
+        contender_for<boost_spsc_adapter>(),
+        contender_for<mutex_ring_adapter>(),
+    };
+    contender locked_commit = contender_for<locked_commit_ring_adapter>();  // not a row: a floor
+    for (int r = 0; r < repetitions; ++r) {
+        for (contender& c : contenders) c.measure_once(c);
+        locked_commit.measure_once(locked_commit);
+    }
+    for (const contender& c : contenders) rows.push_back(c.summary());
 
     // Ratios compare like with like: multi-producer/consumer queues against the best MPMC peer,
     // single-producer/consumer queues against the best SPSC peer.
@@ -572,7 +592,8 @@ int main(int argc, char** argv) {
         best_spsc[r.multi] = std::max(best_spsc[r.multi], r.spsc_mops);
         if (r.multi) best_mpmc = std::max(best_mpmc, r.mpmc_mops);
     }
-    std::printf("Medians of %d runs, capacity %u, 64-bit items, %u hardware threads. Ratios are against "
+    std::printf("Medians of %d runs (each run measures every queue in turn; single-thread rows take three "
+                "samples a run), capacity %u, 64-bit items, %u hardware threads. Ratios are against "
                 "the best peer of the same kind (MPMC or SPSC): single-thread ns / best ns (lower is "
                 "better); throughput ours / best (higher is better).\n\n",
                 repetitions, capacity, std::thread::hardware_concurrency());
@@ -590,14 +611,14 @@ int main(int argc, char** argv) {
     std::printf("\nWhat this machine allows: a cache line takes %.0f ns between the two cores; two dependent "
                 "8-byte CASes take %.1f ns, two 16-byte CASes %.1f ns.\n",
                 line_transfer_ns(), two_cas_ns(false), two_cas_ns(true));
-    const row locked = measure<locked_commit_ring_adapter>();
+    const row locked = locked_commit.summary();
     double ring_spsc = 0, ring_mpmc = 0;
     for (const row& r : rows)
         if (r.name == vdsokit_mpmc_ring_adapter::name) ring_spsc = r.spsc_mops, ring_mpmc = r.mpmc_mops;
     std::printf("\nThe price of committing each element with a locked read-modify-write of its cell (what a "
-                "queue needs so that a thread stopped mid-operation blocks nobody): mpmc_ring with its two "
-                "cell stores made CASes moves %.1f M items/s at 1P1C and %.1f at 2P2C, %.2fx and %.2fx "
-                "mpmc_ring itself.\n",
+                "queue needs so that a thread stopped mid-operation blocks nobody) when the CAS waits for "
+                "its line: mpmc_ring with its two cell stores made CASes moves %.1f M items/s at 1P1C and "
+                "%.1f at 2P2C, %.2fx and %.2fx mpmc_ring itself.\n",
                 locked.spsc_mops, locked.mpmc_mops, locked.spsc_mops / ring_spsc, locked.mpmc_mops / ring_mpmc);
     }
 
