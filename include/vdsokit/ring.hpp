@@ -27,7 +27,7 @@
 #include <span>
 #include <type_traits>
 
-#include <vdsokit/detail/cpu_relax.hpp>
+#include <vdsokit/detail/backoff.hpp>
 #include <vdsokit/fingerprint.hpp>
 
 namespace vdsokit {
@@ -195,6 +195,7 @@ public:
 
     [[nodiscard]] bool push(const T& value) noexcept {
         std::uint64_t position = enqueue_position_.load(std::memory_order_relaxed);
+        detail::randomized_backoff backoff;
         for (;;) {
             cell& target = cells_[position & mask];
             const std::uint64_t sequence = target.sequence_offset.load(std::memory_order_acquire) + (position & mask);
@@ -205,6 +206,8 @@ public:
                     target.sequence_offset.store(position + 1 - (position & mask), std::memory_order_release);
                     return true;
                 }
+                backoff.pause();  // another producer took this position: let it use the line
+                position = enqueue_position_.load(std::memory_order_relaxed);
             } else if (difference < 0) {
                 return false;  // full
             } else {
@@ -215,6 +218,7 @@ public:
 
     [[nodiscard]] bool pop(T& out) noexcept {
         std::uint64_t position = dequeue_position_.load(std::memory_order_relaxed);
+        detail::randomized_backoff backoff;
         for (;;) {
             cell& source = cells_[position & mask];
             const std::uint64_t sequence = source.sequence_offset.load(std::memory_order_acquire) + (position & mask);
@@ -225,6 +229,8 @@ public:
                     source.sequence_offset.store(position + Capacity - (position & mask), std::memory_order_release);
                     return true;
                 }
+                backoff.pause();
+                position = dequeue_position_.load(std::memory_order_relaxed);
             } else if (difference < 0) {
                 return false;  // empty
             } else {

@@ -66,7 +66,7 @@
 #include <span>
 #include <type_traits>
 
-#include <vdsokit/detail/cpu_relax.hpp>
+#include <vdsokit/detail/backoff.hpp>
 #include <vdsokit/detail/deque_common.hpp>
 #include <vdsokit/detail/lockfree_primitives.hpp>
 #include <vdsokit/fingerprint.hpp>
@@ -131,7 +131,7 @@ public:
 
     [[nodiscard]] bool pop_back(T& out) noexcept {
         std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
-        backoff_state backoff;
+        randomized_backoff backoff;
         for (;;) {
             cell_snapshot neighbour, target;  // here the target is C(back-1), the neighbour C(back)
             find_back(back, target, neighbour);
@@ -163,7 +163,7 @@ public:
 
     [[nodiscard]] bool push_front(const T& value) noexcept {
         std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
-        backoff_state backoff;
+        randomized_backoff backoff;
         for (;;) {
             cell_snapshot target, neighbour;  // the target is C(front-1), the neighbour C(front)
             find_front(front, target, neighbour);
@@ -272,7 +272,7 @@ private:
     // The general case of push_back and pop_front: any hint, flags, contention. Out of line so
     // that the uncontended path inlines small.
     [[gnu::noinline]] bool push_back_contended(std::uint64_t back, const T& value) noexcept {
-        backoff_state backoff;
+        randomized_backoff backoff;
         for (;;) {
             cell_snapshot neighbour, target;
             find_back(back, neighbour, target);  // target = C(back) read first, then neighbour = C(back-1)
@@ -307,7 +307,7 @@ private:
     }
 
     [[gnu::noinline]] bool pop_front_contended(std::uint64_t front, T& out) noexcept {
-        backoff_state backoff;
+        randomized_backoff backoff;
         for (;;) {
             cell_snapshot neighbour, target;  // the target is C(front), the neighbour C(front-1)
             find_front(front, neighbour, target);
@@ -455,36 +455,6 @@ private:
             back -= 1;
         }
     }
-
-    // After a failed CAS: 1 to 2^n pauses, n from 5 to 10, randomised so that a push and a pop at
-    // the same end stop failing each other. The first wait, up to 32 pauses (0.6 us on the test
-    // VM), lets the winner finish a few operations on the line it now holds before the loser takes
-    // it back: two producers and two consumers at the ends moved 1.3-1.4x the items of a first
-    // wait of 1 pause there. The seed mixes its own (stack) address (differs between threads) and
-    // the cycle counter (differs between forked processes with the same stacks).
-    struct backoff_state {
-        std::uint32_t random = 0;  // seeded at the first pause: the uncontended path pays nothing
-        std::uint32_t round = 5;
-        void pause() noexcept {
-            if (random == 0) random = std::uint32_t((reinterpret_cast<std::uintptr_t>(this) >> 4) ^ cycle_count()) | 1u;
-            const std::uint32_t limit = 1u << (round < 10 ? round : 10);
-            if (round < 10) ++round;
-            random ^= random << 13, random ^= random >> 17, random ^= random << 5;
-            const std::uint32_t pauses = 1 + (random & (limit - 1));
-            for (std::uint32_t i = 0; i < pauses; ++i) cpu_relax();
-        }
-        static std::uint64_t cycle_count() noexcept {
-#if defined(__x86_64__)
-            return __builtin_ia32_rdtsc();
-#elif defined(__aarch64__)
-            std::uint64_t ticks;
-            asm volatile("mrs %0, cntvct_el0" : "=r"(ticks));
-            return ticks;
-#else
-            return 0;
-#endif
-        }
-    };
 
     alignas(64) std::atomic<std::uint64_t> front_hint_{0};
     alignas(64) std::atomic<std::uint64_t> back_hint_{0};

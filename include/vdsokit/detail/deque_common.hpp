@@ -1,10 +1,10 @@
-// What the deques share: the names of the ends and batch modes, the bounded back-off after a
-// failed CAS, and small elements as 64-bit words. Freestanding.
+// What the deques share: the names of the ends and batch modes, the back-off after a failed CAS,
+// and small elements as 64-bit words. Freestanding.
 #pragma once
 
 #include <cstdint>
 
-#include <vdsokit/detail/cpu_relax.hpp>
+#include <vdsokit/detail/backoff.hpp>
 
 namespace vdsokit {
 
@@ -32,15 +32,5 @@ T from_word_bits(std::uint64_t bits) noexcept {
     __builtin_memcpy(&value, &bits, sizeof(T));
     return value;
 }
-
-// After a failed CAS: pause 1, 2, 4 ... up to 16 times (bounded; waits for nobody), so that
-// contending threads stop stealing the cache line from the one whose CAS is about to succeed.
-struct backoff_state {
-    std::uint32_t spins = 1;
-    void pause() noexcept {
-        for (std::uint32_t i = 0; i < spins; ++i) cpu_relax();
-        if (spins < 16) spins <<= 1;
-    }
-};
 
 }  // namespace vdsokit::detail
