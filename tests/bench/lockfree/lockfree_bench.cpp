@@ -193,6 +193,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 double median(std::vector<double> values) {
+    if (values.empty()) return 0;  // a column not measured for this row
     std::sort(values.begin(), values.end());
     return values[values.size() / 2];
 }
@@ -537,22 +538,27 @@ struct row {
 
 // One queue's samples. Every repetition measures every queue once, in turn, so that the drift of a
 // shared machine over the minutes of a run (this VM's line transfer has moved from 30 to 200 ns)
-// falls on all queues alike instead of on whichever was measured at the time.
+// falls on all queues alike instead of on whichever was measured at the time. The single-thread
+// samples of all queues are taken together, apart from the threaded runs, so that each follows
+// the same thing (another single-thread sample) rather than whatever threaded run preceded it.
 struct contender {
     const char* name;
     bool multi;
-    void (*measure_once)(contender&);
+    void (*measure_single)(contender&);
+    void (*measure_threaded)(contender&);
     std::vector<double> single, spsc, mpmc;
     row summary() const { return {name, multi, median(single), median(spsc), multi ? median(mpmc) : 0.0}; }
 };
 
 template <class Adapter>
 contender contender_for() {
-    return {Adapter::name, Adapter::multi, [](contender& c) {
-                for (int i = 0; i < 3; ++i) c.single.push_back(single_thread_ns<Adapter>());  // cheap: more samples
+    return {Adapter::name, Adapter::multi,
+            [](contender& c) { c.single.push_back(single_thread_ns<Adapter>()); },
+            [](contender& c) {
                 c.spsc.push_back(throughput_mops<Adapter>(1, 1));
                 if (Adapter::multi) c.mpmc.push_back(throughput_mops<Adapter>(2, 2));
-            }, {}, {}, {}};
+            },
+            {}, {}, {}};
 }
 
 }  // namespace
@@ -577,9 +583,13 @@ int main(int argc, char** argv) {
         contender_for<mutex_ring_adapter>(),
     };
     contender locked_commit = contender_for<locked_commit_ring_adapter>();  // not a row: a floor
+    pin_to_cpu(0);  // single-thread samples: always on the same core
+    for (int r = 0; r < 3 * repetitions; ++r)  // cheap: three times the samples
+        for (contender& c : contenders) c.measure_single(c);
+    unpin();
     for (int r = 0; r < repetitions; ++r) {
-        for (contender& c : contenders) c.measure_once(c);
-        locked_commit.measure_once(locked_commit);
+        for (contender& c : contenders) c.measure_threaded(c);
+        locked_commit.measure_threaded(locked_commit);
     }
     for (const contender& c : contenders) rows.push_back(c.summary());
 
@@ -592,8 +602,8 @@ int main(int argc, char** argv) {
         best_spsc[r.multi] = std::max(best_spsc[r.multi], r.spsc_mops);
         if (r.multi) best_mpmc = std::max(best_mpmc, r.mpmc_mops);
     }
-    std::printf("Medians of %d runs (each run measures every queue in turn; single-thread rows take three "
-                "samples a run), capacity %u, 64-bit items, %u hardware threads. Ratios are against "
+    std::printf("Medians of %d runs (each run measures every queue in turn; the single-thread column has "
+                "three times the samples), capacity %u, 64-bit items, %u hardware threads. Ratios are against "
                 "the best peer of the same kind (MPMC or SPSC): single-thread ns / best ns (lower is "
                 "better); throughput ours / best (higher is better).\n\n",
                 repetitions, capacity, std::thread::hardware_concurrency());
