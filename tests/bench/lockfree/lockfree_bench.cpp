@@ -583,6 +583,9 @@ int main(int argc, char** argv) {
         contender_for<mutex_ring_adapter>(),
     };
     contender locked_commit = contender_for<locked_commit_ring_adapter>();  // not a row: a floor
+    // A queue's users are threads: glibc takes single-threaded shortcuts (std::mutex measured 7.6 ns
+    // a push+pop instead of 27) until a process has started a thread.
+    std::thread([] {}).join();
     pin_to_cpu(0);  // single-thread samples: always on the same core
     for (int r = 0; r < 3 * repetitions; ++r)  // cheap: three times the samples
         for (contender& c : contenders) c.measure_single(c);
