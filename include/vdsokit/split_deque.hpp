@@ -12,9 +12,12 @@
 //
 // Design: a circular version of Herlihy, Luchangco and Moir's array deque (ICDCS 2003) whose cells
 // carry the position they stand for.
-//  - A cell is a 16-byte word {meta, value} changed only by a 16-byte CAS; meta = lap (30 bits) |
-//    version (31 bits) | push_front_pending | pop_back_pending | has_data. Cell i stands for
-//    position lap * Capacity + i. The version grows with every CAS of the cell (the ABA tag).
+//  - A cell is a 16-byte word {meta, value}; meta = lap (30 bits) | version (31 bits) |
+//    push_front_pending | pop_back_pending | has_data. Cell i stands for position
+//    lap * Capacity + i. The version grows with every CAS of the cell (the ABA tag). A push writes
+//    both halves with a 16-byte CAS; every other CAS keeps the value and so swaps only the meta
+//    half (8 bytes, cheaper): the value never changes without a new version, so an unchanged
+//    meta means an unchanged cell.
 //  - The ends, front F and back B, are unbounded positions: the deque is [F, B), B - F <= Capacity.
 //    Invariant: every cell stands for the one position of its residue in the window
 //    [F, F + Capacity), and has data exactly when that position is below B. So one cell read at
@@ -26,7 +29,8 @@
 //    moves the cell to the far side of the window). The only thing that can falsify the
 //    neighbour condition meanwhile is the opposite operation at the same end, and that one first
 //    bumps our target's version (HLM's trick) or flags it:
-//      push_back/pop_front, the FIFO direction, take one CAS unless their target is flagged;
+//      push_back/pop_front, the FIFO direction, take one CAS unless their target is flagged
+//      (that path is inlined; everything else is an out-of-line loop);
 //      pop_back/push_front first bump the neighbour (flagging it pop_back_pending or
 //      push_front_pending), then CAS the target. A flagged target sends push_back/pop_front down
 //      the same two-step path, whose bump kills the pending opposite operation.
@@ -41,9 +45,11 @@
 //
 // Cost: a push_back+pop_front on one thread is one 16-byte and one 8-byte CAS (about 14 ns on the
 // test VM, where Vyukov's queue takes 12). Across cores every element is committed with a locked
-// read-modify-write of its cell, the price of a stopped thread blocking nobody: on that VM it
-// moves 0.2-0.4x the items of a ring that commits with plain stores (scripts/bench-lockfree.sh
-// measures both).
+// read-modify-write of its cell, the price of a stopped thread blocking nobody; a CAS that waits
+// for its line to come from another core stalls everything behind it. So push_back asks for its
+// cells a few lines ahead, and a lost CAS waits long enough for the winner to use the line.
+// scripts/bench-lockfree.sh measures the result against the peers and against a ring whose
+// locked commits simply wait.
 //
 // A thread or process stopped for ever at any instruction (SIGKILL) never blocks the others and
 // costs no capacity: before its target CAS nothing changed but a version (others just retry);
@@ -52,8 +58,8 @@
 //
 // Limits: Capacity is a power of two <= 2^30. Versions are 31 bits: a thread stalled between
 // reading a cell and its CAS for exactly a multiple of 2^31 changes of that cell could CAS on a
-// recycled word. Cells are read as two 8-byte atomic loads and written with a 16-byte CAS; a torn
-// read can only make the CAS fail.
+// recycled word. Cells are read as two 8-byte atomic loads and written with a 16-byte CAS (or an
+// 8-byte one of the meta half); a torn read can only make the CAS fail.
 //
 // Needs a 16-byte compare-and-swap (x86-64, aarch64). Freestanding: no heap, exceptions, RTTI,
 // thread-locals or libc.
