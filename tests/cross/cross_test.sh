@@ -5,12 +5,7 @@
 # mapped twice over one vVAR from its generated segment table and called through dispatch tables.
 # Environment: VDSOKIT_GEN, VDSOKIT_SOURCE, VDSO_CFLAGS, VDSO_LDFLAGS (for ARCH).
 set -euo pipefail
-arch=$1
-cxx=$arch-linux-gnu-g++
-qemu=qemu-$arch
-for tool in "$cxx" "$qemu"; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/test.sh --suite cross installs it)"; exit 1; }
-done
+source "$(dirname "$0")/cross_tools.sh" "$1"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 src=$VDSOKIT_SOURCE/examples/counter
 include=$VDSOKIT_SOURCE/include

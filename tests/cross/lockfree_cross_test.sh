@@ -6,12 +6,7 @@
 # CAS also writes, run for real.
 # Environment: VDSOKIT_SOURCE.
 set -euo pipefail
-arch=$1
-cxx=$arch-linux-gnu-g++
-qemu=qemu-$arch
-for tool in "$cxx" "$qemu"; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (scripts/test.sh --suite cross installs it)"; exit 1; }
-done
+source "$(dirname "$0")/cross_tools.sh" "$1"
 case $arch in
   aarch64) tests="deque_test deque_process_test split_deque_test ring_futex_seqlock_test" ;;
   *) tests="ring_futex_seqlock_test" ;;
