@@ -201,12 +201,12 @@ public:
             const std::uint64_t sequence = target.sequence_offset.load(std::memory_order_acquire) + (position & mask);
             const std::int64_t difference = std::int64_t(sequence - position);
             if (difference == 0) {
-                if (enqueue_position_.compare_exchange_weak(position, position + 1, std::memory_order_relaxed)) {
+                if (enqueue_position_.compare_exchange_strong(position, position + 1, std::memory_order_relaxed)) {
                     target.value = value;
                     target.sequence_offset.store(position + 1 - (position & mask), std::memory_order_release);
                     return true;
                 }
-                backoff.pause();  // another producer took this position: let it use the line
+                backoff.pause();  // another producer took this position (a strong CAS: no false alarms)
                 position = enqueue_position_.load(std::memory_order_relaxed);
             } else if (difference < 0) {
                 return false;  // full
@@ -224,7 +224,7 @@ public:
             const std::uint64_t sequence = source.sequence_offset.load(std::memory_order_acquire) + (position & mask);
             const std::int64_t difference = std::int64_t(sequence - (position + 1));
             if (difference == 0) {
-                if (dequeue_position_.compare_exchange_weak(position, position + 1, std::memory_order_relaxed)) {
+                if (dequeue_position_.compare_exchange_strong(position, position + 1, std::memory_order_relaxed)) {
                     out = source.value;
                     source.sequence_offset.store(position + Capacity - (position & mask), std::memory_order_release);
                     return true;
