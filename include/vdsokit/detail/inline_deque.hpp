@@ -467,6 +467,10 @@ private:
                 }
             }
         }
+        return pop_one_contended(end, out);
+    }
+    // Out of line, so that pop_one stays small enough to be inlined wherever it is called.
+    [[gnu::noinline]] bool pop_one_contended(deque_end end, T& out) noexcept {
         T value;
         if (remove(end, &value, 1, batch_mode::bulk) == 0) return false;
         out = value;
