@@ -125,7 +125,7 @@ public:
             const std::uint64_t below = load_meta(back - 1) & (lap_bits | has_data);
             if (below == lap_field(back - 1 + Capacity) || below == (lap_field(back - 1) | has_data)) {
                 StepHook::at(split_step::push_back_located);
-                if (replace(back, target, {next_version_of(target.meta) | has_data, to_word_bits(value)})) {
+                if (replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_word_bits(value)})) {
                     StepHook::at(split_step::push_back_done);
                     back_hint_.store(back + 1, std::memory_order_relaxed);
                     return true;
@@ -208,7 +208,7 @@ public:
             if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity)) {
                 StepHook::at(split_step::pop_front_located);
                 // The cell moves to the far side of the window; pop_back_pending stays.
-                if (replace_meta(front, meta, lap_field(front + Capacity) | (next_version_of(meta) & (version_mask | pop_back_pending)))) {
+                if (replace_meta(front, meta, meta_for(front + Capacity, meta, 0, pop_back_pending))) {
                     StepHook::at(split_step::pop_front_done);
                     front_hint_.store(front + 1, std::memory_order_relaxed);
                     out = from_word_bits<T>(value);
@@ -391,8 +391,6 @@ private:
     static std::uint64_t next_version(std::uint64_t meta) noexcept {
         return (meta + (std::uint64_t(1) << version_shift)) & version_mask;
     }
-    // The same meta with the next version.
-    static std::uint64_t next_version_of(std::uint64_t meta) noexcept { return (meta & ~version_mask) | next_version(meta); }
     // The same content, a new version, plus the flags `set`.
     static std::uint64_t bumped(std::uint64_t meta, std::uint64_t set) noexcept {
         return (meta & ~version_mask) | next_version(meta) | set;

@@ -320,6 +320,25 @@ private:
         return {a.front | std::uint64_t(a.back) << 32,
                 a.version | std::uint64_t(a.pending) << 32 | std::uint64_t(a.reserved) << 48};
     }
+    // The anchor after installing a push at `end` from staging word `word` (into a place reserved
+    // for it if `reserved`), and after removing `count` elements at `end`.
+    static anchor_state with_push(const anchor_state& a, deque_end end, std::uint32_t word, bool reserved) noexcept {
+        anchor_state next = a;
+        next.version = a.version + 1;
+        next.pending = pending_present | (end == deque_end::front ? pending_front : 0) | word;
+        if (reserved) next.reserved = a.reserved - 1;
+        if (end == deque_end::back) next.back = a.back + 1;
+        else next.front = a.front - 1;
+        return next;
+    }
+    static anchor_state with_removal(const anchor_state& a, deque_end end, std::uint32_t count) noexcept {
+        anchor_state next = a;
+        next.version = a.version + 1;
+        next.pending = 0;
+        if (end == deque_end::front) next.front = a.front + count;
+        else next.back = a.back - count;
+        return next;
+    }
     bool anchor_still(const anchor_state& a) const noexcept {
         return __atomic_load_n(&anchor_.high, __ATOMIC_ACQUIRE) == a.word.high &&
                __atomic_load_n(&anchor_.low, __ATOMIC_ACQUIRE) == a.word.low;
@@ -363,12 +382,7 @@ private:
         stage(word).store(to_word_bits(value), std::memory_order_relaxed);
         const anchor_state current = load_anchor_for_cas();
         if (current.pending == 0 && (current.back - current.front) + current.reserved < Capacity) {
-            anchor_state next = current;
-            next.version = current.version + 1;
-            next.pending = pending_present | (end == deque_end::front ? pending_front : 0) | word;
-            if (end == deque_end::back) next.back = current.back + 1;
-            else next.front = current.front - 1;
-            if (replace_anchor(current, next)) {
+            if (replace_anchor(current, with_push(current, end, word, false))) {
                 own.parity_ ^= 1;
                 return true;
             }
@@ -389,13 +403,7 @@ private:
             const anchor_state current = load_anchor();
             if (!complete_pending(current)) continue;
             if (!reserved && (current.back - current.front) + current.reserved >= Capacity) return false;
-            anchor_state next = current;
-            next.version = current.version + 1;
-            next.pending = pending_present | (end == deque_end::front ? pending_front : 0) | word;
-            if (reserved) next.reserved = current.reserved - 1;
-            if (end == deque_end::back) next.back = current.back + 1;
-            else next.front = current.front - 1;
-            if (replace_anchor(current, next)) {
+            if (replace_anchor(current, with_push(current, end, word, reserved))) {
                 own.parity_ ^= 1;
                 return true;
             }
@@ -456,12 +464,7 @@ private:
                 const std::uint64_t bits = pending_here
                                                ? stage(current.pending & pending_stage_mask).load(std::memory_order_relaxed)
                                                : __atomic_load_n(&cells_[position & index_mask].low, __ATOMIC_RELAXED);
-                anchor_state next = current;
-                next.version = current.version + 1;
-                next.pending = 0;
-                if (end == deque_end::front) next.front = current.front + 1;
-                else next.back = current.back - 1;
-                if (replace_anchor(current, next)) {  // validates the reads, as in remove()
+                if (replace_anchor(current, with_removal(current, end, 1))) {  // validates the reads, as in remove()
                     out = from_word_bits<T>(bits);
                     return true;
                 }
@@ -505,15 +508,10 @@ private:
                         : __atomic_load_n(&cells_[position & index_mask].low, __ATOMIC_RELAXED);
                 out[i] = from_word_bits<T>(bits);
             }
-            anchor_state next = current;
-            next.version = current.version + 1;
-            next.pending = 0;
-            if (end == deque_end::front) next.front = current.front + count;
-            else next.back = current.back - count;
             // Success means the anchor did not change since it was read, so neither did any cell
             // in [front, back) nor the pending staging word: the values read above are the ones
             // removed. (The CAS is a full barrier: the reads cannot move past it.)
-            if (replace_anchor(current, next)) return count;
+            if (replace_anchor(current, with_removal(current, end, count))) return count;
             backoff.pause();
         }
     }
