@@ -104,7 +104,7 @@ struct atomic_queue_adapter {
 };
 #endif
 struct moodycamel_adapter {  // unbounded (heap): pre-sized, never full
-    static constexpr const char* name = "moodycamel::ConcurrentQueue";
+    static constexpr const char* name = "moodycamel::ConcurrentQueue enqueue (unbounded)";
     static constexpr bool multi = true;
     moodycamel::ConcurrentQueue<item> queue{capacity};
     bool push(item v) { return queue.try_enqueue(v); }
@@ -123,6 +123,22 @@ struct moodycamel_adapter {  // unbounded (heap): pre-sized, never full
     };
     producer attach_producer() { return {&queue, moodycamel::ProducerToken(queue)}; }
     consumer attach_consumer() { return {&queue, moodycamel::ConsumerToken(queue)}; }
+};
+// The same queue held to its 1024 pre-sized places: try_enqueue never allocates. Only 1P1C: an
+// explicit producer never gives its blocks back to the pool, so with two producers one whose token
+// holds no block refuses for ever (measured: the second producer never pushed an item).
+struct moodycamel_bounded_adapter {
+    static constexpr const char* name = "moodycamel::ConcurrentQueue try_enqueue (bounded)";
+    static constexpr bool multi = true;
+    static constexpr bool runs_2p2c = false;
+    moodycamel::ConcurrentQueue<item> queue{capacity};
+    struct producer {
+        moodycamel::ConcurrentQueue<item>* queue;
+        moodycamel::ProducerToken token;
+        bool push(item v) { return queue->try_enqueue(token, v); }
+    };
+    moodycamel_adapter::consumer attach_consumer() { return {&queue, moodycamel::ConsumerToken(queue)}; }
+    producer attach_producer() { return {&queue, moodycamel::ProducerToken(queue)}; }
 };
 struct boost_queue_adapter {
     static constexpr const char* name = "boost::lockfree::queue";
@@ -244,13 +260,17 @@ void back_off(std::uint32_t& failures) {
     else std::this_thread::yield(), failures = 0;
 }
 
-// Million items per second with P producers and C consumers.
+// Million items per second with P producers and C consumers, and how often a push found the
+// queue full and a pop found it empty (per item moved): which side waits for which.
+struct throughput {
+    double mops, full_per_item, empty_per_item;
+};
 template <class Adapter>
-double throughput_mops(int producers, int consumers) {
+throughput measure_throughput(int producers, int consumers) {
     auto queue = std::make_unique<Adapter>();
     constexpr std::uint64_t items_per_producer = 1000000;
     const std::uint64_t total = items_per_producer * std::uint64_t(producers);
-    std::atomic<std::uint64_t> consumed{0}, checksum{0};
+    std::atomic<std::uint64_t> consumed{0}, checksum{0}, refused_pushes{0}, refused_pops{0};
     std::atomic<bool> go{false};
     // Sized up front and assigned: GCC 12 warns falsely (-Warray-bounds) about emplace_back's
     // reallocation path for std::thread once this function is inlined.
@@ -261,11 +281,13 @@ double throughput_mops(int producers, int consumers) {
             pin_to_cpu(p % 2 == 0 ? 0 : 1);
             auto producer = attach_producer(*queue);
             while (!go.load()) {}
+            std::uint64_t refused = 0;
             std::uint32_t failures = 0;
             for (std::uint64_t i = 1; i <= items_per_producer;) {
                 if (producer.push(i)) ++i, failures = 0;
-                else back_off(failures);
+                else ++refused, back_off(failures);
             }
+            refused_pushes.fetch_add(refused);
         });
     for (int c = 0; c < consumers; ++c)
         threads[std::size_t(producers + c)] = std::thread([&, c] {
@@ -274,6 +296,7 @@ double throughput_mops(int producers, int consumers) {
             while (!go.load()) {}
             item value, sum = 0;
             std::uint64_t mine = 0;
+            std::uint64_t refused = 0;
             std::uint32_t failures = 0;
             while (consumed.load(std::memory_order_relaxed) < total) {
                 if (consumer.pop(value)) {
@@ -283,10 +306,12 @@ double throughput_mops(int producers, int consumers) {
                 } else {
                     consumed.fetch_add(mine % 256);
                     mine -= mine % 256;
+                    ++refused;
                     back_off(failures);
                 }
             }
             checksum.fetch_add(sum);
+            refused_pops.fetch_add(refused);
         });
     const auto start = std::chrono::steady_clock::now();
     go.store(true);
@@ -296,7 +321,8 @@ double throughput_mops(int producers, int consumers) {
         std::fprintf(stderr, "%s lost items\n", Adapter::name);
         std::exit(1);
     }
-    return double(total) / elapsed / 1e6;
+    return {double(total) / elapsed / 1e6, double(refused_pushes.load()) / double(total),
+            double(refused_pops.load()) / double(total)};
 }
 
 // --- cross-process round trips ----------------------------------------------------------------------
@@ -532,8 +558,9 @@ struct locked_commit_ring_adapter {
 
 struct row {
     std::string name;
-    bool multi;
+    bool multi, runs_2p2c;
     double single_ns, spsc_mops, mpmc_mops;
+    double spsc_full_per_item, spsc_empty_per_item;  // 1P1C: how often each side found nothing to do
 };
 
 // One queue's samples. Every repetition measures every queue once, in turn, so that the drift of a
@@ -543,22 +570,35 @@ struct row {
 // the same thing (another single-thread sample) rather than whatever threaded run preceded it.
 struct contender {
     const char* name;
-    bool multi;
+    bool multi, runs_2p2c;
     void (*measure_single)(contender&);
     void (*measure_threaded)(contender&);
-    std::vector<double> single, spsc, mpmc;
-    row summary() const { return {name, multi, median(single), median(spsc), multi ? median(mpmc) : 0.0}; }
+    std::vector<double> single, spsc, mpmc, spsc_full, spsc_empty;
+    row summary() const {
+        return {name, multi, runs_2p2c, median(single), median(spsc), runs_2p2c ? median(mpmc) : 0.0,
+                median(spsc_full), median(spsc_empty)};
+    }
 };
+
+// 2P2C runs for every MPMC queue unless its adapter says it cannot finish one.
+template <class Adapter>
+constexpr bool runs_2p2c() {
+    if constexpr (requires { Adapter::runs_2p2c; }) return Adapter::runs_2p2c;
+    else return Adapter::multi;
+}
 
 template <class Adapter>
 contender contender_for() {
-    return {Adapter::name, Adapter::multi,
+    return {Adapter::name, Adapter::multi, runs_2p2c<Adapter>(),
             [](contender& c) { c.single.push_back(single_thread_ns<Adapter>()); },
             [](contender& c) {
-                c.spsc.push_back(throughput_mops<Adapter>(1, 1));
-                if (Adapter::multi) c.mpmc.push_back(throughput_mops<Adapter>(2, 2));
+                const throughput one_to_one = measure_throughput<Adapter>(1, 1);
+                c.spsc.push_back(one_to_one.mops);
+                c.spsc_full.push_back(one_to_one.full_per_item);
+                c.spsc_empty.push_back(one_to_one.empty_per_item);
+                if (runs_2p2c<Adapter>()) c.mpmc.push_back(measure_throughput<Adapter>(2, 2).mops);
             },
-            {}, {}, {}};
+            {}, {}, {}, {}, {}};
 }
 
 }  // namespace
@@ -578,6 +618,7 @@ int main(int argc, char** argv) {
         contender_for<atomic_queue_adapter>(),
 #endif
         contender_for<moodycamel_adapter>(),
+        contender_for<moodycamel_bounded_adapter>(),
         contender_for<boost_queue_adapter>(),
         contender_for<boost_spsc_adapter>(),
         contender_for<mutex_ring_adapter>(),
@@ -590,10 +631,18 @@ int main(int argc, char** argv) {
     for (int r = 0; r < 3 * repetitions; ++r)  // cheap: three times the samples
         for (contender& c : contenders) c.measure_single(c);
     unpin();
+    // The line transfer before each repetition and after the last: the state the threaded runs saw.
+    double fastest_line = 1e30, slowest_line = 0;
+    const auto note_line = [&] {
+        const double ns = line_transfer_ns();
+        fastest_line = std::min(fastest_line, ns), slowest_line = std::max(slowest_line, ns);
+    };
     for (int r = 0; r < repetitions; ++r) {
+        note_line();
         for (contender& c : contenders) c.measure_threaded(c);
         locked_commit.measure_threaded(locked_commit);
     }
+    note_line();
     for (const contender& c : contenders) rows.push_back(c.summary());
 
     // Ratios compare like with like: multi-producer/consumer queues against the best MPMC peer,
@@ -603,7 +652,7 @@ int main(int argc, char** argv) {
         if (r.name.rfind("vdsokit", 0) == 0) continue;  // best *peer*
         best_single[r.multi] = std::min(best_single[r.multi], r.single_ns);
         best_spsc[r.multi] = std::max(best_spsc[r.multi], r.spsc_mops);
-        if (r.multi) best_mpmc = std::max(best_mpmc, r.mpmc_mops);
+        if (r.runs_2p2c) best_mpmc = std::max(best_mpmc, r.mpmc_mops);
     }
     std::printf("Medians of %d runs (each run measures every queue in turn; the single-thread column has "
                 "three times the samples), capacity %u, 64-bit items, %u hardware threads. Ratios are against "
@@ -615,15 +664,20 @@ int main(int argc, char** argv) {
     for (const row& r : rows) {
         std::printf("| %s | %s | %.1f | %.2fx | %.1f | %.2fx |", r.name.c_str(), r.multi ? "MPMC" : "SPSC",
                     r.single_ns, r.single_ns / best_single[r.multi], r.spsc_mops, r.spsc_mops / best_spsc[r.multi]);
-        if (r.multi)
+        if (r.runs_2p2c)
             std::printf(" %.1f | %.2fx |\n", r.mpmc_mops, r.mpmc_mops / best_mpmc);
         else
             std::printf(" n/a | |\n");
     }
 
-    std::printf("\nWhat this machine allows: a cache line takes %.0f ns between the two cores; two dependent "
-                "8-byte CASes take %.1f ns, two 16-byte CASes %.1f ns.\n",
-                line_transfer_ns(), two_cas_ns(false), two_cas_ns(true));
+    std::printf("\nWho waited for whom at 1P1C (median over the runs): pushes refused because the queue was "
+                "full, and pops refused because it was empty, per item moved. A queue that never fills "
+                "never makes its producer wait.\n\n| queue | full, per item | empty, per item |\n|---|---:|---:|\n");
+    for (const row& r : rows) std::printf("| %s | %.3f | %.3f |\n", r.name.c_str(), r.spsc_full_per_item, r.spsc_empty_per_item);
+
+    std::printf("\nWhat this machine allows: a cache line took %.0f-%.0f ns between the two cores during the "
+                "threaded runs; two dependent 8-byte CASes take %.1f ns, two 16-byte CASes %.1f ns.\n",
+                fastest_line, slowest_line, two_cas_ns(false), two_cas_ns(true));
     const row locked = locked_commit.summary();
     double ring_spsc = 0, ring_mpmc = 0;
     for (const row& r : rows)
