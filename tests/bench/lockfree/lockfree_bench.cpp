@@ -137,8 +137,8 @@ struct moodycamel_bounded_adapter {
         moodycamel::ProducerToken token;
         bool push(item v) { return queue->try_enqueue(token, v); }
     };
-    moodycamel_adapter::consumer attach_consumer() { return {&queue, moodycamel::ConsumerToken(queue)}; }
     producer attach_producer() { return {&queue, moodycamel::ProducerToken(queue)}; }
+    moodycamel_adapter::consumer attach_consumer() { return {&queue, moodycamel::ConsumerToken(queue)}; }
 };
 struct boost_queue_adapter {
     static constexpr const char* name = "boost::lockfree::queue";
@@ -673,7 +673,8 @@ int main(int argc, char** argv) {
     std::printf("\nWho waited for whom at 1P1C (median over the runs): pushes refused because the queue was "
                 "full, and pops refused because it was empty, per item moved. A queue that never fills "
                 "never makes its producer wait.\n\n| queue | full, per item | empty, per item |\n|---|---:|---:|\n");
-    for (const row& r : rows) std::printf("| %s | %.3f | %.3f |\n", r.name.c_str(), r.spsc_full_per_item, r.spsc_empty_per_item);
+    for (const row& r : rows)
+        std::printf("| %s | %.3f | %.3f |\n", r.name.c_str(), r.spsc_full_per_item, r.spsc_empty_per_item);
 
     std::printf("\nWhat this machine allows: a cache line took %.0f-%.0f ns between the two cores during the "
                 "threaded runs; two dependent 8-byte CASes take %.1f ns, two 16-byte CASes %.1f ns.\n",
