@@ -42,6 +42,8 @@ bool vdsokit_check_split_deque(std::uint64_t* inout, std::size_t count) {
     bool ok = freestanding_split_deque.push_back(inout[0]) && freestanding_split_deque.push_front(inout[0]);
     ok = ok && freestanding_split_deque.push_burst(vdsokit::deque_end::back, {inout, count}) == count;
     ok = ok && freestanding_split_deque.pop_front(inout[0]) && freestanding_split_deque.pop_back(inout[0]);
+    decltype(freestanding_split_deque)::trailing_consumer trailing(freestanding_split_deque);
+    ok = ok && trailing.pop_front(inout[0]) && trailing.pop_burst({inout, 1}) == 1;
     return ok && freestanding_split_deque.pop_burst(vdsokit::deque_end::front, {inout, count}) > 0 &&
            !freestanding_split_deque.empty();
 }

@@ -99,11 +99,13 @@ TEST_CASE("split deque bursts take what fits and what is there, in order", "[spl
 template <std::uint32_t Capacity>
 void check_against_model(std::uint64_t operations, std::uint64_t seed) {
     auto deque = std::make_unique<vdsokit::split_deque<std::uint64_t, Capacity>>();
+    // Half the pops at the front go through a trailing consumer, which must agree just the same.
+    typename vdsokit::split_deque<std::uint64_t, Capacity>::trailing_consumer trailing(*deque);
     std::deque<std::uint64_t> model;
     std::mt19937_64 random(seed);
     const std::uint64_t phase_length = Capacity * 8 > 1000 ? Capacity * 8 : 1000;
     const std::uint32_t max_burst = Capacity + 2 < 12 ? Capacity + 2 : 12;
-    std::uint64_t fulls = 0, empties = 0, scrambles = 0, next_value = 1;
+    std::uint64_t fulls = 0, empties = 0, scrambles = 0, trailing_pops = 0, next_value = 1;
     std::uint64_t buffer[12];
     // Reports the first divergence with enough context to replay it.
     auto diverged = [&](std::uint64_t op, const char* what) {
@@ -126,6 +128,8 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
         const bool push = phase == 0 ? roll < 70 : phase == 1 ? roll < 30 : roll < 50;
         const deque_end end = random() % 2 ? deque_end::front : deque_end::back;
         const bool at_front = end == deque_end::front;
+        const bool through_trailing = at_front && !push && random() % 2 == 0;
+        trailing_pops += through_trailing;
         if (random() % 10 == 0) {  // a burst
             const std::uint32_t count = std::uint32_t(random() % (max_burst + 1));
             if (push) {
@@ -138,7 +142,8 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
                 if (expected < count) ++fulls;
             } else {
                 const std::size_t expected = std::min<std::size_t>(count, model.size());
-                const std::size_t popped = deque->pop_burst(end, std::span<std::uint64_t>(buffer, count));
+                const std::span<std::uint64_t> out(buffer, count);
+                const std::size_t popped = through_trailing ? trailing.pop_burst(out) : deque->pop_burst(end, out);
                 if (popped != expected) diverged(op, "pop_burst popped a different count");
                 for (std::size_t i = 0; i < expected; ++i) {
                     const std::uint64_t want = at_front ? model.front() : model.back();
@@ -155,7 +160,9 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
             else at_front ? model.push_front(value) : model.push_back(value);
         } else {
             std::uint64_t value = 0;
-            const bool popped = at_front ? deque->pop_front(value) : deque->pop_back(value);
+            const bool popped = through_trailing ? trailing.pop_front(value)
+                                : at_front       ? deque->pop_front(value)
+                                                 : deque->pop_back(value);
             if (popped != !model.empty()) diverged(op, at_front ? "pop_front disagrees" : "pop_back disagrees");
             if (!popped) {
                 ++empties;
@@ -168,11 +175,13 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
         if (op % 64 == 0 && (deque->size() != model.size() || deque->empty() != model.empty()))
             diverged(op, "size() disagrees");
     }
-    INFO("capacity " << Capacity << ": " << fulls << " full, " << empties << " empty, " << scrambles << " scrambles");
+    INFO("capacity " << Capacity << ": " << fulls << " full, " << empties << " empty, " << scrambles << " scrambles, "
+                     << trailing_pops << " pops through a trailing consumer");
     // The biasing must really have driven the deque to both limits, and the hints scrambled.
     REQUIRE(fulls > operations / 100);
     REQUIRE(empties > operations / 100);
     REQUIRE(scrambles > 0);
+    REQUIRE(trailing_pops > operations / 10);
 }
 
 TEST_CASE("a split deque agrees with std::deque on random operations at both ends, even with wrong hints",
@@ -248,8 +257,9 @@ struct report_bounds {
 };
 
 template <std::uint32_t Capacity, std::uint32_t Producers, std::uint32_t Items>
-void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t seed) {
-    auto deque = std::make_unique<vdsokit::split_deque<std::uint64_t, Capacity>>();
+void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t seed, bool trailing = false) {
+    using deque_type = vdsokit::split_deque<std::uint64_t, Capacity>;
+    auto deque = std::make_unique<deque_type>();
     using ledger_type = vdsokit_test::exactly_once_ledger<Producers, Items>;
     auto ledger = std::make_unique<ledger_type>();
     std::atomic<std::uint32_t> producers_done{0};
@@ -291,6 +301,9 @@ void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t se
             // the producer's pushes are ordered, and so are this consumer's pops.
             std::vector<std::int64_t> last_sequence(Producers, -1);
             std::uint64_t out[4];
+            // With `trailing`, every other consumer pops at the front through a trailing consumer.
+            typename deque_type::trailing_consumer trailing_pops(*deque);
+            const bool through_trailing = trailing && c % 2 == 0;
             for (;;) {
                 // Read before the pop: a pop that then finds the deque empty saw it empty after
                 // the last push, and nothing is pushed any more.
@@ -301,6 +314,9 @@ void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t se
                                                                           : deque_end::back;
                 const std::size_t count = random() % 4 == 0 ? 1 + random() % 4 : 1;
                 const std::size_t got = reports.pop(count, [&] {
+                    if (through_trailing && end == deque_end::front)
+                        return count > 1 ? trailing_pops.pop_burst(std::span<std::uint64_t>(out, count))
+                                         : std::size_t(trailing_pops.pop_front(out[0]));
                     if (count > 1) return deque->pop_burst(end, std::span<std::uint64_t>(out, count));
                     return std::size_t(end == deque_end::front ? deque->pop_front(out[0]) : deque->pop_back(out[0]));
                 });
@@ -359,6 +375,17 @@ TEST_CASE("split deque FIFO directions keep each producer's order", "[split_dequ
     SECTION("push_front to pop_back, capacity 1024") {
         run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::front_to_back, 2, 7);
     }
+    SECTION("push_back to a trailing consumer and a plain pop_front, capacity 2") {
+        run_exactly_once<2, 2, 100000 / stress_divisor>(traffic::back_to_front, 2, 8, true);
+    }
+    SECTION("push_back to a trailing consumer and a plain pop_front, capacity 1024") {
+        run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::back_to_front, 2, 9, true);
+    }
+}
+
+TEST_CASE("trailing consumers among threads at random ends exchange every item exactly once", "[split_deque][stress]") {
+    run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::random_ends, 2, 10, true);
+    run_exactly_once<8, 3, 60000 / stress_divisor>(traffic::random_ends, 2, 11, true);
 }
 
 // The case that livelocks the original (Rust) deque: full, producers pushing at both ends, and a
@@ -423,6 +450,7 @@ TEST_CASE("long: split deque threaded stress", "[.long][split_deque]") {
         run_exactly_once<1024, 4, 1000000>(traffic::random_ends, 2, seed);
         run_exactly_once<2, 2, 1000000>(traffic::back_to_front, 2, seed);
         run_exactly_once<1024, 2, 1000000>(traffic::back_to_front, 1, seed);
+        run_exactly_once<1024, 2, 1000000>(traffic::back_to_front, 2, seed, true);
         run_exactly_once<4, 2, 1000000>(traffic::front_to_back, 2, seed);
         run_exactly_once<1024, 2, 1000000>(traffic::front_to_back, 1, seed);
     }
@@ -558,12 +586,17 @@ stop_outcome run_with_stopped_thread(split_step step, std::uint64_t seed) {
         others.emplace_back([&, c] {
             while (full_check && !victim_done_or_stopped()) std::this_thread::yield();
             std::mt19937 own_random(std::uint32_t(seed * 11 + c));
+            // The first consumer pops at the front through a trailing consumer: a producer stopped
+            // for ever only shortens its waits.
+            typename deque_type::trailing_consumer trailing(*deque);
             while (!abandon.load()) {
                 // Once the producers are done and the victim is stopped (or gone), nobody pushes
                 // any more: an empty pop (linearizable) then means empty for good.
                 const bool finished = producers_done.load() == stop_producers && victim_done_or_stopped();
                 std::uint64_t item = 0;
-                if (own_random() % 2 ? deque->pop_front(item) : deque->pop_back(item)) ledger->record(item);
+                const bool popped = own_random() % 2 ? (c == 0 ? trailing.pop_front(item) : deque->pop_front(item))
+                                                     : deque->pop_back(item);
+                if (popped) ledger->record(item);
                 else if (finished) break;
                 else std::this_thread::yield();
             }
