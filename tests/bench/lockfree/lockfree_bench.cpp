@@ -66,6 +66,20 @@ struct vdsokit_split_deque_adapter {
     bool push(item v) { return queue.push_back(v); }
     bool pop(item& v) { return queue.pop_front(v); }
 };
+// The same deque, each consumer popping through its own trailing_consumer (it stays behind a
+// streaming producer, at a cost in latency: see the round trips).
+struct vdsokit_split_deque_trailing_adapter {
+    static constexpr const char* name = "vdsokit::split_deque, trailing_consumer";
+    static constexpr bool multi = true;
+    using deque_type = vdsokit::split_deque<item, capacity>;
+    deque_type queue;
+    bool push(item v) { return queue.push_back(v); }
+    struct consumer {
+        deque_type::trailing_consumer trailing;
+        bool pop(item& v) { return trailing.pop_front(v); }
+    };
+    consumer attach_consumer() { return {deque_type::trailing_consumer(queue)}; }
+};
 struct vdsokit_mpmc_ring_adapter {
     static constexpr const char* name = "vdsokit::mpmc_ring";
     static constexpr bool multi = true;
@@ -367,6 +381,7 @@ double round_trip_us(const char* method, int rounds) {
             vdsokit::spsc_ring<item, 64>::consumer ping(own.ping);
             vdsokit::spsc_ring<item, 64>::producer pong(own.pong);
             auto deque_pong = own.deque_pong.attach_pusher();
+            vdsokit::split_deque<item, 64>::trailing_consumer split_ping(own.split_ping);
             for (int i = 0; i < rounds; ++i) {
                 item value = 0;
                 if (kind == "spsc_ring spin/yield") {
@@ -377,6 +392,9 @@ double round_trip_us(const char* method, int rounds) {
                     (void)deque_pong.push_back(value + 1);
                 } else if (kind == "split_deque spin/yield") {
                     spin_until([&] { return own.split_ping.pop_front(value); });
+                    (void)own.split_pong.push_back(value + 1);
+                } else if (kind == "split_deque trailing_consumer spin/yield") {
+                    spin_until([&] { return split_ping.pop_front(value); });
                     (void)own.split_pong.push_back(value + 1);
                 } else if (kind == "spsc_ring + futex") {
                     while (!ping.pop(value)) {
@@ -402,6 +420,7 @@ double round_trip_us(const char* method, int rounds) {
         vdsokit::spsc_ring<item, 64>::producer ping(own.ping);
         vdsokit::spsc_ring<item, 64>::consumer pong(own.pong);
         auto deque_ping = own.deque_ping.attach_pusher();
+        vdsokit::split_deque<item, 64>::trailing_consumer split_pong(own.split_pong);
         const auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < rounds; ++i) {
             item value = 0;
@@ -414,6 +433,9 @@ double round_trip_us(const char* method, int rounds) {
             } else if (kind == "split_deque spin/yield") {
                 (void)own.split_ping.push_back(item(i));
                 spin_until([&] { return own.split_pong.pop_front(value); });
+            } else if (kind == "split_deque trailing_consumer spin/yield") {
+                (void)own.split_ping.push_back(item(i));
+                spin_until([&] { return split_pong.pop_front(value); });
             } else if (kind == "spsc_ring + futex") {
                 (void)ping.push(item(i)), ping.submit();
                 own.ping_event.notify_all();
@@ -611,6 +633,7 @@ int main(int argc, char** argv) {
     std::vector<contender> contenders = {
         contender_for<vdsokit_deque_adapter>(),
         contender_for<vdsokit_split_deque_adapter>(),
+        contender_for<vdsokit_split_deque_trailing_adapter>(),
         contender_for<vdsokit_mpmc_ring_adapter>(),
         contender_for<vdsokit_spsc_ring_adapter>(),
         contender_for<xenium_vyukov_adapter>(),
@@ -696,10 +719,11 @@ int main(int argc, char** argv) {
         double us;
     };
     trip trips[] = {{"spsc_ring spin/yield", 20000, 0}, {"deque spin/yield", 20000, 0},
-                    {"split_deque spin/yield", 20000, 0}, {"spsc_ring + futex", 5000, 0},
-                    {"pipe", 5000, 0}, {"eventfd", 5000, 0}, {"socketpair", 5000, 0}};
+                    {"split_deque spin/yield", 20000, 0}, {"split_deque trailing_consumer spin/yield", 20000, 0},
+                    {"spsc_ring + futex", 5000, 0}, {"pipe", 5000, 0}, {"eventfd", 5000, 0},
+                    {"socketpair", 5000, 0}};
     for (trip& t : trips) t.us = round_trip_us(t.method, t.rounds);
-    const double pipe_us = trips[4].us;
+    const double pipe_us = trips[5].us;
     std::printf("\nCross-process round trip (two processes, shared memfd mapped at different addresses):\n\n");
     std::printf("| method | round trip us | speed-up vs pipe |\n|---|---:|---:|\n");
     for (const trip& t : trips) std::printf("| %s | %.2f | %.1fx |\n", t.method, t.us, pipe_us / t.us);
