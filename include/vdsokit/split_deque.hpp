@@ -250,27 +250,35 @@ public:
     // left. A pop_front that keeps up with the producer takes each line it pops from while the
     // producer is still writing it, and the producer's next CAS waits for the line to come back;
     // when the cores share a cache that wait, not the CAS, sets the pace (1P1C on the test VM
-    // when a line takes 30 ns between its cores: 33 M items/s with pop_front, 103 with this
+    // when a line takes 30 ns between its cores: 33 M items/s with pop_front, about 100 with this
     // handle; when it takes 230 ns, pop_front keeps its distance unaided, and the handle, which
-    // costs the producer a line transfer per look, moves 2-9% less). The price is latency: while
-    // the producers stream, an item can wait until they are trail_distance ahead (at most
-    // max_trailing_polls * trailing_poll_pauses pauses, about 2.4 us there). A consumer that has
-    // caught up, producers that push less than a cache line of cells between two looks, and ones
-    // that did not move during the last wait (a thread that pushes and pops itself) are not
-    // waited for. The back hint only decides how long to wait; the pops are pop_front's, so a
-    // stale hint or a stopped producer only shortens or ends a wait. One thread uses a handle at
+    // costs the producer a line transfer per look at the back hint, moves a few percent less).
+    //
+    // The price is latency while producers stream. A look that finds them less than
+    // trail_distance ahead waits for them, at most max_trailing_polls * trailing_poll_pauses
+    // pauses (2.4 us on the test VM, plus a line transfer per poll), and never again for an item
+    // that was there when that wait began: an item sits through at most two waits. No wait when
+    // the consumer has caught up, when the producers moved less than a cache line of cells since
+    // the last look, or for a while after a wait whose first poll saw them move less than that (a
+    // thread that pushes and pops itself waits once, then seldom). The back hint only decides how
+    // long to wait; the pops are pop_front's, so a wrong hint or a stopped producer only shortens
+    // or ends a wait. Below 8 lines of cells it is plain pop_front. One thread uses a handle at
     // a time.
     class trailing_consumer {
     public:
-        explicit trailing_consumer(basic_split_deque& deque) noexcept : deque_(&deque) {}
+        explicit trailing_consumer(basic_split_deque& deque) noexcept
+            : deque_(&deque),
+              next_look_at_(deque.front_hint_.load(std::memory_order_relaxed)),
+              back_at_last_look_(deque.back_hint_.load(std::memory_order_relaxed)) {}
 
         [[nodiscard]] bool pop_front(T& out) noexcept {
-            const std::uint64_t front = deque_->front_hint_.load(std::memory_order_relaxed);
-            if (std::int64_t(front - limit_) >= 0) limit_ = next_limit(front);
-            // The lines below the limit are ones the producers have left: ask for them early.
-            if constexpr (Capacity >= 4 * trailing_prefetch_distance)
-                if (front % cells_per_line == 0 && std::int64_t(limit_ - (front + trailing_prefetch_distance)) > 0)
+            if constexpr (Capacity >= trailing_min_capacity) {
+                const std::uint64_t front = deque_->front_hint_.load(std::memory_order_relaxed);
+                if (!within_deque_ahead(next_look_at_, front)) next_look_at_ = look(front);
+                // The lines below left_below_ are ones the producers have left: ask for them early.
+                if (front % cells_per_line == 0 && within_deque_ahead(left_below_, front + trailing_prefetch_distance))
                     prefetch_for_write(&deque_->cell(front + trailing_prefetch_distance));
+            }
             return deque_->pop_front(out);
         }
         // As many as there are, up to out.size(), in order.
@@ -281,57 +289,68 @@ public:
         }
 
     private:
-        // Where pops may go up to before the next look at the back hint: trail_distance behind
-        // it, which keeps them off the lines a producer is writing.
-        std::uint64_t next_limit(std::uint64_t front) noexcept {
+        // Reads the back hint and returns the position at which to look again.
+        std::uint64_t look(std::uint64_t front) noexcept {
             const std::uint64_t back = deque_->back_hint_.load(std::memory_order_relaxed);
-            const std::int64_t moved = std::int64_t(back - last_back_);
-            last_back_ = back;
-            if (std::int64_t(trailing_limit(back) - front) > 0) return trailing_limit(back);
-            // After a wait in which the producers did not move at all (they push only when we
-            // pop, as on one thread), the next 1, 2, 4 ... 1024 looks (twice as many each time)
-            // do not wait, and come only every trail_distance pops.
-            if (looks_without_waiting_ > 0) {
-                --looks_without_waiting_;
+            const std::int64_t moved = std::int64_t(back - back_at_last_look_);
+            back_at_last_look_ = back;
+            if (std::int64_t(trailing_limit(back) - front) > 0) return left_below_ = trailing_limit(back);
+            // For a while after a wait they did not use (they push only when we pop, as on one
+            // thread): no waiting, and looks only every trail_distance pops.
+            if (looks_to_skip_ > 0) {
+                --looks_to_skip_;
                 return front + (trail_distance > cells_per_line ? trail_distance : cells_per_line);
             }
-            // Caught up, or producers slower than a line of cells between two looks (waiting would
-            // only add latency): pops take what there is, or at least the next line's worth of
-            // cells, as pop_front does (polling an empty deque reads the cell only).
-            if (std::int64_t(back - front) <= 0 || moved < std::int64_t(cells_per_line))
-                return std::int64_t(back - front) > std::int64_t(cells_per_line) ? back : front + cells_per_line;
+            // Caught up, producers slower than a line of cells since the last look, or an item
+            // that has been waited for already: pops take what there is, or the next line's worth
+            // of cells, as pop_front does (polling an empty deque reads the cell only).
+            if (std::int64_t(back - front) <= 0 || moved < std::int64_t(cells_per_line) ||
+                within_deque_ahead(waited_below_, front))
+                return without_waiting(front, back);
             return wait_for_producers(front, back);
         }
         // Producers are streaming and not yet trail_distance ahead: look again every
         // trailing_poll_pauses pauses, until they are, or slow down, or max_trailing_polls passed.
         [[gnu::noinline]] std::uint64_t wait_for_producers(std::uint64_t front, std::uint64_t back) noexcept {
+            waited_below_ = back;
             for (std::uint32_t polls = 0; polls < max_trailing_polls; ++polls) {
                 for (std::uint32_t i = 0; i < trailing_poll_pauses; ++i) cpu_relax();
                 const std::uint64_t now = deque_->back_hint_.load(std::memory_order_relaxed);
                 const bool slowed = std::int64_t(now - back) < std::int64_t(cells_per_line);
-                last_back_ = back = now;
+                back_at_last_look_ = back = now;
                 if (std::int64_t(trailing_limit(now) - front) > 0) {
-                    unused_wait_penalty_ = 1;
-                    return trailing_limit(now);
+                    looks_to_skip_after_idle_wait_ = 1;
+                    return left_below_ = trailing_limit(now);
                 }
                 if (slowed) {
-                    if (polls == 0) {
-                        looks_without_waiting_ = unused_wait_penalty_;
-                        if (unused_wait_penalty_ < max_unused_wait_penalty) unused_wait_penalty_ *= 2;
+                    if (polls == 0) {  // they did not use the wait: skip the next 1, 2, 4 ... looks
+                        looks_to_skip_ = looks_to_skip_after_idle_wait_;
+                        if (looks_to_skip_after_idle_wait_ < max_looks_to_skip) looks_to_skip_after_idle_wait_ *= 2;
                     }
                     break;
                 }
             }
-            return back;
+            return without_waiting(front, back);
+        }
+        // Whether `mark` is ahead of `position` by at most a whole deque: a mark further away came
+        // from wrong hints, or from before the positions wrapped, and means nothing.
+        static bool within_deque_ahead(std::uint64_t mark, std::uint64_t position) noexcept {
+            const std::uint64_t ahead = mark - position;
+            return ahead != 0 && ahead <= Capacity;
+        }
+        static std::uint64_t without_waiting(std::uint64_t front, std::uint64_t back) noexcept {
+            return std::int64_t(back - front) > std::int64_t(cells_per_line) ? back : front + cells_per_line;
         }
         static std::uint64_t trailing_limit(std::uint64_t back) noexcept {
             return (back - trail_distance) & ~(cells_per_line - 1);
         }
 
-        basic_split_deque* deque_;     // process-local: a handle lives on a stack, never in shared memory
-        std::uint64_t limit_ = 0;      // pops below this position need no new look at the back hint
-        std::uint64_t last_back_ = 0;  // the back hint at the last look
-        std::uint32_t looks_without_waiting_ = 0, unused_wait_penalty_ = 1;
+        basic_split_deque* deque_;          // process-local: a handle lives on a stack, never in shared memory
+        std::uint64_t next_look_at_;        // pops below this position need no look at the back hint
+        std::uint64_t back_at_last_look_;
+        std::uint64_t left_below_ = 0;      // the producers have left the lines below this position
+        std::uint64_t waited_below_ = 0;    // items below this position have been waited for
+        std::uint32_t looks_to_skip_ = 0, looks_to_skip_after_idle_wait_ = 1;
     };
 
     // Snapshots: exact when nothing else runs (found from the cells, whatever the hints say).
@@ -351,6 +370,8 @@ public:
         front_hint_.store(front, std::memory_order_relaxed);
         back_hint_.store(back, std::memory_order_relaxed);
     }
+    void scramble_back_hint_for_testing(std::uint64_t back) noexcept { back_hint_.store(back, std::memory_order_relaxed); }
+    std::uint64_t back_hint_for_testing() const noexcept { return back_hint_.load(std::memory_order_relaxed); }
 
     static constexpr std::uint64_t vdsokit_layout_fingerprint() noexcept {
         return fingerprint_builder{}
@@ -445,13 +466,15 @@ private:
     // ring, so that it does not take lines from the consumers of a small deque.
     static constexpr std::uint64_t cells_per_line = 64 / sizeof(lockfree_wide_word);
     static constexpr std::uint64_t prefetch_distance = 4 * cells_per_line;
-    // trailing_consumer: how far behind streaming producers it stays (32 lines, an eighth of a
-    // small ring), how long it waits for them (32 pauses, 0.6 us on the test VM, between looks
-    // at the back hint: every look costs the producer a line transfer), and how far ahead within
-    // the lines they have left it asks for its cells (8 lines).
+    // trailing_consumer: how far behind streaming producers it stays (32 lines, or an eighth of a
+    // smaller deque), how long it waits for them (32 pauses, 0.6 us on the test VM, between polls
+    // of the back hint: every poll costs the producer a line transfer), how far ahead within the
+    // lines they have left it asks for its cells (8 lines), and how many looks it skips at most
+    // after waits they did not use. Smaller deques have no room to trail in.
     static constexpr std::uint64_t trail_distance = Capacity >= 1024 ? 128 : Capacity / 8;
-    static constexpr std::uint32_t trailing_poll_pauses = 32, max_trailing_polls = 4, max_unused_wait_penalty = 1024;
+    static constexpr std::uint32_t trailing_poll_pauses = 32, max_trailing_polls = 4, max_looks_to_skip = 1024;
     static constexpr std::uint64_t trailing_prefetch_distance = 8 * cells_per_line;
+    static constexpr std::uint32_t trailing_min_capacity = 8 * cells_per_line;
 
     lockfree_wide_word& cell(std::uint64_t position) noexcept { return cells_[position & (Capacity - 1)]; }
     const lockfree_wide_word& cell(std::uint64_t position) const noexcept { return cells_[position & (Capacity - 1)]; }

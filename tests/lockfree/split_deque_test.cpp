@@ -189,7 +189,63 @@ TEST_CASE("a split deque agrees with std::deque on random operations at both end
     check_against_model<2>(200000 / stress_divisor, 2);
     check_against_model<4>(200000 / stress_divisor, 4);
     check_against_model<8>(200000 / stress_divisor, 8);
+    check_against_model<64>(200000 / stress_divisor, 64);
     check_against_model<1024>(400000 / stress_divisor, 1024);
+}
+
+// The trailing consumer's waits, exercised: a nearly empty deque, where it waits, and another
+// thread moving the back hint ahead of the back as streaming producers would, stalling now and
+// then, and sometimes anywhere, so that waits succeed, end early and time out. Whatever they do,
+// the pops must agree with a FIFO model.
+template <std::uint32_t Capacity>
+void check_trailing_waits(std::uint64_t rounds, std::uint64_t seed) {
+    using deque_type = vdsokit::split_deque<std::uint64_t, Capacity>;
+    auto deque = std::make_unique<deque_type>();
+    typename deque_type::trailing_consumer trailing(*deque);
+    std::atomic<bool> stop_moving{false};
+    std::atomic<std::uint64_t> true_back{0};  // only push_back and pop_front: the back is the pushes' count
+    std::thread mover([&] {
+        std::mt19937_64 own_random(seed + 1);
+        while (!stop_moving.load(std::memory_order_relaxed)) {
+            // A run of 64 moves from where the back is, each of 0 (a stalled producer) to 16
+            // positions, 4 pauses apart.
+            const std::uint64_t back = true_back.load(std::memory_order_relaxed);
+            const std::uint64_t step = own_random() % 4 == 0 ? 0 : std::uint64_t(1) << (own_random() % 5);
+            for (std::uint64_t i = 1; i <= 64 && !stop_moving.load(std::memory_order_relaxed); ++i) {
+                deque->scramble_back_hint_for_testing(own_random() % 256 == 0 ? own_random() : back + i * step);
+                for (int pause = 0; pause < 4; ++pause) vdsokit::detail::cpu_relax();
+            }
+        }
+    });
+    std::deque<std::uint64_t> model;
+    std::mt19937_64 random(seed);
+    std::uint64_t next_value = 1, popped_items = 0, divergences = 0;
+    for (std::uint64_t round = 0; round < rounds; ++round) {
+        for (std::uint64_t i = random() % 6; i > 0; --i) {
+            if (deque->push_back(next_value)) model.push_back(next_value++);
+            else divergences += model.size() != Capacity;
+            true_back.store(next_value - 1, std::memory_order_relaxed);
+        }
+        for (std::uint64_t i = random() % 8; i > 0; --i) {
+            std::uint64_t value = 0;
+            const bool popped = trailing.pop_front(value);
+            divergences += popped != !model.empty();
+            if (!popped || model.empty()) continue;
+            divergences += value != model.front();
+            model.pop_front();
+            ++popped_items;
+        }
+    }
+    stop_moving.store(true);
+    mover.join();
+    INFO("capacity " << Capacity << ", seed " << seed << ": " << popped_items << " popped");
+    REQUIRE(divergences == 0);
+    REQUIRE(popped_items > rounds);
+}
+
+TEST_CASE("a trailing consumer agrees with a FIFO model while the back hint moves under it", "[split_deque]") {
+    check_trailing_waits<64>(100000 / stress_divisor, 12);
+    check_trailing_waits<1024>(100000 / stress_divisor, 13);
 }
 
 TEST_CASE("long: a split deque agrees with std::deque over many operations and seeds", "[.long][split_deque]") {
