@@ -67,7 +67,7 @@ struct vdsokit_split_deque_adapter {
     bool pop(item& v) { return queue.pop_front(v); }
 };
 // The same deque, each consumer popping through its own trailing_consumer (it stays behind a
-// streaming producer, at a cost in latency: see the round trips).
+// streaming producer, at a bounded cost in latency; the round trips measure it too).
 struct vdsokit_split_deque_trailing_adapter {
     static constexpr const char* name = "vdsokit::split_deque, trailing_consumer";
     static constexpr bool multi = true;
