@@ -964,6 +964,57 @@ TEST_CASE("processes mapping a split deque at different addresses exchange every
     require_whole_capacity(state);
 }
 
+// A stream between two processes, each mapping the deque at an address of its own: a producer
+// pushes as fast as it can, a consumer pops through a trailing consumer. Every item arrives once,
+// in order.
+TEST_CASE("a trailing consumer takes a stream from another process, every item once and in order",
+          "[split_deque][process]") {
+    struct stream_state {
+        vdsokit::split_deque<std::uint64_t, 1024> deque;
+        std::atomic<std::uint64_t> received{0}, out_of_order{0};
+        std::atomic<std::uintptr_t> view_address[2]{};
+    };
+    vdsokit_test::shared_memory_file file(sizeof(stream_state));
+    auto& state = *vdsokit_test::construct_shared<stream_state>(file);
+    constexpr std::uint64_t items = 300000;
+    const auto own_view = [&](std::size_t slot) {
+        auto* view = static_cast<stream_state*>(file.map(static_cast<char*>(file.parent_view()) + (slot + 1) * (std::size_t(64) << 20)));
+        view->view_address[slot].store(reinterpret_cast<std::uintptr_t>(view));
+        return view;
+    };
+    const pid_t producer = spawn([&] {
+        stream_state& own = *own_view(0);
+        for (std::uint64_t item = 1; item <= items;)
+            if (own.deque.push_back(item)) ++item;
+            else vdsokit::detail::cpu_relax();
+        _exit(0);
+    });
+    const pid_t consumer = spawn([&] {
+        stream_state& own = *own_view(1);
+        decltype(own.deque)::trailing_consumer trailing(own.deque);
+        std::uint64_t expected = 1, item = 0;
+        while (expected <= items) {
+            if (!trailing.pop_front(item)) {
+                vdsokit::detail::cpu_relax();
+                continue;
+            }
+            if (item != expected) own.out_of_order.fetch_add(1);
+            expected = item + 1;
+            own.received.fetch_add(1, std::memory_order_relaxed);
+        }
+        _exit(0);
+    });
+    REQUIRE(wait_all({producer, consumer}, std::chrono::seconds(60)));
+    for (const auto& address : state.view_address) {
+        REQUIRE(address.load() != 0);
+        REQUIRE(address.load() != reinterpret_cast<std::uintptr_t>(file.parent_view()));
+    }
+    REQUIRE(state.view_address[0].load() != state.view_address[1].load());
+    REQUIRE(state.out_of_order.load() == 0);
+    REQUIRE(state.received.load() == items);
+    REQUIRE(state.deque.size() == 0);
+}
+
 // Kills `victims_per_round` processes at random moments while `survivors` keep working. A killed
 // process loses at most the element it had popped, and costs no capacity.
 void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std::uint32_t survivors,
