@@ -200,34 +200,7 @@ public:
         }
     }
 
-    [[nodiscard]] bool pop_front(T& out) noexcept {
-        // Uncontended: the hint is F and nothing is flagged. The same reads and CAS as the
-        // general loop (pop_front_contended), and an empty deque is reported from the same
-        // stable two-cell snapshot.
-        const std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
-        const std::uint64_t meta = load_meta(front);
-        if ((meta & (lap_bits | has_data | push_front_pending)) == (lap_field(front) | has_data)) {
-            const std::uint64_t value = load_value(front);
-            if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity)) {
-                StepHook::at(split_step::pop_front_located);
-                // The cell moves to the far side of the window; pop_back_pending stays.
-                if (replace_meta(front, meta, meta_for(front + Capacity, meta, 0, pop_back_pending))) {
-                    StepHook::at(split_step::pop_front_done);
-                    front_hint_.store(front + 1, std::memory_order_relaxed);
-                    out = from_word_bits<T>(value);
-                    return true;
-                }
-            }
-        } else if ((meta & (lap_bits | has_data)) == lap_field(front)) {
-            // Empty if C(front-1) is popped and C(front) has not changed meanwhile. Polling an
-            // empty deque reads three words and writes none: these cells are the ones the next
-            // push writes, so a consumer waiting here must not take them away from it.
-            StepHook::at(split_step::pop_front_empty_check);
-            if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity) && load_meta(front) == meta)
-                return false;
-        }
-        return pop_front_contended(front, out);
-    }
+    [[nodiscard]] bool pop_front(T& out) noexcept { return pop_front_from(front_hint_.load(std::memory_order_relaxed), out); }
 
     // As many as fit (pushes) or as there are (pops), one element at a time, nearest the end
     // first for pops; items pushed at the front end up in reverse order, as with push_front.
@@ -278,8 +251,10 @@ public:
                 // The lines below left_below_ are ones the producers have left: ask for them early.
                 if (front % cells_per_line == 0 && within_deque_ahead(left_below_, front + trailing_prefetch_distance))
                     prefetch_for_write(&deque_->cell(front + trailing_prefetch_distance));
+                return deque_->pop_front_from(front, out);
+            } else {
+                return deque_->pop_front(out);
             }
-            return deque_->pop_front(out);
         }
         // As many as there are, up to out.size(), in order.
         std::size_t pop_burst(std::span<T> out) noexcept {
@@ -294,7 +269,7 @@ public:
             const std::uint64_t back = deque_->back_hint_.load(std::memory_order_relaxed);
             const std::int64_t moved = std::int64_t(back - back_at_last_look_);
             back_at_last_look_ = back;
-            if (std::int64_t(trailing_limit(back) - front) > 0) return left_below_ = trailing_limit(back);
+            if (producers_far_enough(back, front)) return left_below_ = trailing_limit(back);
             // For a while after a wait they did not use (they push only when we pop, as on one
             // thread): no waiting, and looks only every trail_distance pops.
             if (looks_to_skip_ > 0) {
@@ -318,7 +293,7 @@ public:
                 const std::uint64_t now = deque_->back_hint_.load(std::memory_order_relaxed);
                 const bool slowed = std::int64_t(now - back) < std::int64_t(cells_per_line);
                 back_at_last_look_ = back = now;
-                if (std::int64_t(trailing_limit(now) - front) > 0) {
+                if (producers_far_enough(now, front)) {
                     looks_to_skip_after_idle_wait_ = 1;
                     return left_below_ = trailing_limit(now);
                 }
@@ -343,6 +318,9 @@ public:
         }
         static std::uint64_t trailing_limit(std::uint64_t back) noexcept {
             return (back - trail_distance) & ~(cells_per_line - 1);
+        }
+        static bool producers_far_enough(std::uint64_t back, std::uint64_t front) noexcept {
+            return std::int64_t(trailing_limit(back) - front) > 0;
         }
 
         basic_split_deque* deque_;          // process-local: a handle lives on a stack, never in shared memory
@@ -371,7 +349,6 @@ public:
         back_hint_.store(back, std::memory_order_relaxed);
     }
     void scramble_back_hint_for_testing(std::uint64_t back) noexcept { back_hint_.store(back, std::memory_order_relaxed); }
-    std::uint64_t back_hint_for_testing() const noexcept { return back_hint_.load(std::memory_order_relaxed); }
 
     static constexpr std::uint64_t vdsokit_layout_fingerprint() noexcept {
         return fingerprint_builder{}
@@ -387,6 +364,35 @@ private:
     struct cell_snapshot {
         std::uint64_t meta, value;
     };
+
+    // pop_front from the hint `front` (the trailing consumer passes the one it has read).
+    // Uncontended: the hint is F and nothing is flagged. The same reads and CAS as the general
+    // loop (pop_front_contended), and an empty deque is reported from the same stable two-cell
+    // snapshot.
+    bool pop_front_from(std::uint64_t front, T& out) noexcept {
+        const std::uint64_t meta = load_meta(front);
+        if ((meta & (lap_bits | has_data | push_front_pending)) == (lap_field(front) | has_data)) {
+            const std::uint64_t value = load_value(front);
+            if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity)) {
+                StepHook::at(split_step::pop_front_located);
+                // The cell moves to the far side of the window; pop_back_pending stays.
+                if (replace_meta(front, meta, meta_for(front + Capacity, meta, 0, pop_back_pending))) {
+                    StepHook::at(split_step::pop_front_done);
+                    front_hint_.store(front + 1, std::memory_order_relaxed);
+                    out = from_word_bits<T>(value);
+                    return true;
+                }
+            }
+        } else if ((meta & (lap_bits | has_data)) == lap_field(front)) {
+            // Empty if C(front-1) is popped and C(front) has not changed meanwhile. Polling an
+            // empty deque reads three words and writes none: these cells are the ones the next
+            // push writes, so a consumer waiting here must not take them away from it.
+            StepHook::at(split_step::pop_front_empty_check);
+            if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity) && load_meta(front) == meta)
+                return false;
+        }
+        return pop_front_contended(front, out);
+    }
 
     // The general case of push_back and pop_front: any hint, flags, contention. Out of line so
     // that the uncontended path inlines small.
