@@ -5,16 +5,16 @@
 //
 //   vdsokit::split_deque<T, Capacity>
 //
-// push_back/push_front/pop_front/pop_back (try-variants: false when full or empty), and bursts
-// (as many as fit, one element at a time). No push_slot and no all-or-nothing batches: with no
-// shared word there is nothing to reserve in or to move several elements with; use
-// vdsokit::deque for those. For streaming from producers on other cores, a consumer pops through
-// a process-local trailing_consumer, which stays behind them (see there).
+// push_back/push_front/pop_front/pop_back (try-variants: false when full or empty); push_slot
+// (claim a place, publish the element when the guard goes); push_multiple/pop_multiple in bulk
+// (all or nothing) and burst (as many as fit, or as there are) modes. For streaming from
+// producers on other cores, a consumer pops through a process-local trailing_consumer, which
+// stays behind them (see there).
 //
 // Design: a circular version of Herlihy, Luchangco and Moir's array deque (ICDCS 2003) whose cells
 // carry the position they stand for.
-//  - A cell is a 16-byte word {meta, value}; meta = lap (30 bits) | version (31 bits) |
-//    push_front_pending | pop_back_pending | has_data. Cell i stands for position
+//  - A cell is a 16-byte word {meta, value}; meta = lap (30 bits) | version (30 bits) |
+//    reserving | push_front_pending | pop_back_pending | has_data. Cell i stands for position
 //    lap * Capacity + i. The version grows with every CAS of the cell (the ABA tag). A push writes
 //    both halves with a 16-byte CAS; every other CAS keeps the value and so swaps only the meta
 //    half (8 bytes, cheaper): the value never changes without a new version, so an unchanged
@@ -38,11 +38,19 @@
 //  - The last element (pop_front against pop_back) and the last free cell (push_back against
 //    push_front) are one cell: one CAS, one winner. Empty and full are reported only from a
 //    two-cell snapshot checked stable, so never spuriously.
+//  - Reservations (push_slot, bulk batches) are counts of places and of elements in one word of
+//    their own that only reservations write. They are the one thing both ends share, and plain
+//    operations read it only when a cell carries the reserving flag, which every reservation
+//    sets on the cells at both ends and every operation passes on while the count is not zero.
+//    A reservation counts itself, flags the ends (which also makes any operation that read them
+//    before fail its CAS), then checks the cells: full and empty leave reserved places and
+//    elements out. The details are at reserve().
 //
 // Progress: obstruction-free. Alone, an operation finishes in a bounded number of steps (plus a
 // walk from a stale hint, at most about 2 * Capacity cells). A push and a pop at the same end can
 // keep failing each other's CAS; randomised exponential back-off makes that unlikely, not
-// impossible.
+// impossible. So can two reservations racing for the last places (elements), each counted
+// before the other checked.
 //
 // Cost: a push_back+pop_front on one thread is one 16-byte and one 8-byte CAS (about 14 ns on the
 // test VM, where Vyukov's queue takes 12). Across cores every element is committed with a locked
@@ -54,13 +62,16 @@
 // scripts/bench-lockfree.sh measures the result against the peers and against a ring whose
 // locked commits simply wait.
 //
-// A thread or process stopped for ever at any instruction (SIGKILL) never blocks the others and
-// costs no capacity: before its target CAS nothing changed but a version (others just retry);
-// after it the operation is complete. It loses at most the element it had popped. A flag it left
-// costs one later operation the two-step path.
+// A thread or process stopped for ever at any instruction (SIGKILL) never blocks the others. In a
+// plain operation it costs no capacity: before its target CAS nothing changed but a version
+// (others just retry); after it the operation is complete. It loses at most the element it had
+// popped. A flag it left costs one later operation the two-step path. Holding reservations (a
+// push_slot guard, or inside a bulk batch) it also leaves those reserved, at most one batch:
+// those places stay unusable and those elements stay in the deque, unseen, until
+// reclaim_leaked_reservations() at a quiescent point; it loses at most the batch it had popped.
 //
-// Limits: Capacity is a power of two <= 2^30. Versions are 31 bits: a thread stalled between
-// reading a cell and its CAS for exactly a multiple of 2^31 changes of that cell could CAS on a
+// Limits: Capacity is a power of two <= 2^30. Versions are 30 bits: a thread stalled between
+// reading a cell and its CAS for exactly a multiple of 2^30 changes of that cell could CAS on a
 // recycled word. Cells are read as two 8-byte atomic loads and written with a 16-byte CAS (or an
 // 8-byte one of the meta half); a torn read can only make the CAS fail.
 //
@@ -89,6 +100,8 @@ enum class split_step : int {
     pop_back_located, pop_back_bumped, pop_back_done,
     pop_front_located, pop_front_bumped, pop_front_done,
     push_back_full_check, push_front_full_check, pop_back_empty_check, pop_front_empty_check,
+    // A reservation (push_slot, bulk batches): counted, then the end cells flagged, then verified.
+    reserve_counted, reserve_flagged,
     count
 };
 
@@ -124,8 +137,10 @@ public:
         if constexpr (Capacity >= 4 * prefetch_distance)
             if (back % cells_per_line == 0) prefetch_for_write(&cell(back + prefetch_distance));
         const cell_snapshot target = load(back);
-        if ((target.meta & (lap_bits | has_data | pop_back_pending)) == lap_field(back)) {
-            const std::uint64_t below = load_meta(back - 1) & (lap_bits | has_data);
+        // A reserving flag on either cell sends the push down the general loop, which reads the
+        // reservations.
+        if ((target.meta & (lap_bits | has_data | pop_back_pending | reserving)) == lap_field(back)) {
+            const std::uint64_t below = load_meta(back - 1) & (lap_bits | has_data | reserving);
             if (below == lap_field(back - 1 + Capacity) || below == (lap_field(back - 1) | has_data)) {
                 StepHook::at(split_step::push_back_located);
                 if (replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_word_bits(value)})) {
@@ -135,72 +150,108 @@ public:
                 }
             }
         }
-        return push_back_contended(back, value);
+        return push_back_contended(back, value, false);
     }
 
-    [[nodiscard]] bool pop_back(T& out) noexcept {
-        std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
-        randomized_backoff backoff;
-        for (;;) {
-            cell_snapshot neighbour, target;  // here the target is C(back-1), the neighbour C(back)
-            find_back(back, target, neighbour);
-            if (!(target.meta & has_data) || lap_distance(target.meta, back - 1) != 0) {  // empty?
-                StepHook::at(split_step::pop_back_empty_check);
-                if (load_meta(back) == neighbour.meta && !(target.meta & has_data) &&
-                    lap_distance(target.meta, back - 1) == 1)
-                    return false;
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::pop_back_located);
-            // Bump C(back) and announce this pop on it: a push_back there must kill it first.
-            if (!replace_meta(back, neighbour.meta, bumped(neighbour.meta, pop_back_pending))) {
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::pop_back_bumped);
-            if (!replace_meta(back - 1, target.meta, meta_for(back - 1, target.meta, 0, pop_back_pending | push_front_pending))) {
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::pop_back_done);
-            back_hint_.store(back - 1, std::memory_order_relaxed);
-            out = from_word_bits<T>(target.value);
-            return true;
-        }
-    }
-
-    [[nodiscard]] bool push_front(const T& value) noexcept {
-        std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
-        randomized_backoff backoff;
-        for (;;) {
-            cell_snapshot target, neighbour;  // the target is C(front-1), the neighbour C(front)
-            find_front(front, target, neighbour);
-            if (target.meta & has_data) {  // C(front-1) holds front-1+Capacity: full?
-                StepHook::at(split_step::push_front_full_check);
-                if (load_meta(front) == neighbour.meta) return false;
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::push_front_located);
-            // Bump C(front) and announce this push on it: a pop_front there must kill it first.
-            if (!replace_meta(front, neighbour.meta, bumped(neighbour.meta, push_front_pending))) {
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::push_front_bumped);
-            if (!replace(front - 1, target,
-                         {meta_for(front - 1, target.meta, has_data, pop_back_pending | push_front_pending), to_word_bits(value)})) {
-                backoff.pause();
-                continue;
-            }
-            StepHook::at(split_step::push_front_done);
-            front_hint_.store(front - 1, std::memory_order_relaxed);
-            return true;
-        }
-    }
-
+    [[nodiscard]] bool pop_back(T& out) noexcept { return pop_back_for(out, false); }
+    [[nodiscard]] bool push_front(const T& value) noexcept { return push_front_for(value, false); }
     [[nodiscard]] bool pop_front(T& out) noexcept { return pop_front_from(front_hint_.load(std::memory_order_relaxed), out); }
+
+    // Reservations. push_slot and bulk batches first reserve their places (or elements), then
+    // push (or pop) them one at a time with the plain operations' CASes. A reserved place is one
+    // no other push may take, a reserved element one no other pop may take: "full" means no
+    // place that is neither taken nor reserved, "empty" no element that is not reserved.
+    //
+    // Claims a place to fill; the element is pushed at `end` when the guard is released
+    // (publish() or destruction), and cancel() gives the place back. An empty guard when full.
+    // The value is filled in the guard (elements are at most 8 bytes: a cell holds the value
+    // itself, so filling in place would need a WRITING state that a stopped process leaves behind).
+    class push_slot_guard {
+    public:
+        push_slot_guard() noexcept = default;
+        push_slot_guard(push_slot_guard&& other) noexcept { take(other); }
+        push_slot_guard& operator=(push_slot_guard&& other) noexcept {
+            if (this != &other) {
+                (void)publish();
+                take(other);
+            }
+            return *this;
+        }
+        ~push_slot_guard() { (void)publish(); }
+
+        explicit operator bool() const noexcept { return deque_ != nullptr; }
+        [[nodiscard]] T& value() noexcept { return value_; }
+        T* operator->() noexcept { return &value_; }
+
+        // True when pushed (always, unless reclaim_leaked_reservations() took the place away,
+        // which is a misuse); false for an empty guard.
+        bool publish() noexcept {
+            if (deque_ == nullptr) return false;
+            const bool pushed = deque_->push_reserved(end_, value_);
+            deque_->release(place_unit, 1);
+            deque_ = nullptr;
+            return pushed;
+        }
+        void cancel() noexcept {
+            if (deque_ == nullptr) return;
+            deque_->release(place_unit, 1);
+            deque_ = nullptr;
+        }
+
+    private:
+        friend class basic_split_deque;
+        push_slot_guard(basic_split_deque* deque, deque_end end) noexcept : deque_(deque), end_(end) {}
+        void take(push_slot_guard& other) noexcept {
+            deque_ = other.deque_, end_ = other.end_, value_ = other.value_;
+            other.deque_ = nullptr;
+        }
+        basic_split_deque* deque_ = nullptr;  // process-local: a guard lives on a stack, never in shared memory
+        deque_end end_ = deque_end::back;
+        T value_{};
+    };
+    [[nodiscard]] push_slot_guard push_slot(deque_end end) noexcept {
+        if (!reserve(place_unit, 1)) return {};
+        return push_slot_guard(this, end);
+    }
+
+    // The most elements one batch takes: a whole deque.
+    static constexpr std::size_t max_batch = Capacity;
+
+    // Pushes items in order at `end` (at the front the last item ends up first, as with repeated
+    // push_front). bulk: all of them or none, as their places are reserved first; each element
+    // becomes visible on its own. burst: as many as fit.
+    std::size_t push_multiple(deque_end end, std::span<const T> items, batch_mode mode) noexcept {
+        if (mode == batch_mode::burst) return push_burst(end, items);
+        if (items.empty() || items.size() > max_batch || !reserve(place_unit, std::uint32_t(items.size()))) return 0;
+        // The places are given back together at the end (one write of the shared count instead
+        // of one per element): until then those already filled count twice.
+        std::size_t pushed = 0;
+        while (pushed < items.size() && push_reserved(end, items[pushed])) ++pushed;
+        release(place_unit, std::uint32_t(items.size()));
+        return pushed;  // items.size(), unless reclaim_leaked_reservations() took the places away
+    }
+    // Pops up to out.size() elements from `end`, nearest the end first. bulk: out.size() or none,
+    // as the elements are reserved first; they are then taken one at a time, so pops by others
+    // at the same end may interleave with them. burst: as many as there are.
+    std::size_t pop_multiple(deque_end end, std::span<T> out, batch_mode mode) noexcept {
+        if (mode == batch_mode::burst) return pop_burst(end, out);
+        if (out.empty() || out.size() > max_batch || !reserve(element_unit, std::uint32_t(out.size()))) return 0;
+        std::size_t popped = 0;
+        while (popped < out.size() &&
+               (end == deque_end::back ? pop_back_for(out[popped], true)
+                                       : pop_front_contended(front_hint_.load(std::memory_order_relaxed), out[popped], true)))
+            ++popped;
+        release(element_unit, std::uint32_t(out.size()));
+        return popped;
+    }
+
+    // Places and elements reserved right now.
+    [[nodiscard]] std::uint32_t reserved_places() const noexcept { return places_in(reservations_.load(std::memory_order_acquire)); }
+    [[nodiscard]] std::uint32_t reserved_elements() const noexcept { return elements_in(reservations_.load(std::memory_order_acquire)); }
+    // A process that dies holding reservations (a push_slot guard, or inside a bulk batch) leaves
+    // them reserved: the only capacity a death can cost. Call this only at a quiescent point,
+    // when no push_slot guard is held and no batch runs anywhere: it drops every reservation.
+    void reclaim_leaked_reservations() noexcept { reservations_.store(0, std::memory_order_release); }
 
     // As many as fit (pushes) or as there are (pops), one element at a time, nearest the end
     // first for pops; items pushed at the front end up in reverse order, as with push_front.
@@ -352,7 +403,7 @@ public:
 
     static constexpr std::uint64_t vdsokit_layout_fingerprint() noexcept {
         return fingerprint_builder{}
-            .add("vdsokit::split_deque/1")
+            .add("vdsokit::split_deque/2")
             .add(layout_fingerprint<T>)
             .add(Capacity)
             .add(sizeof(basic_split_deque))
@@ -371,9 +422,9 @@ private:
     // snapshot.
     bool pop_front_from(std::uint64_t front, T& out) noexcept {
         const std::uint64_t meta = load_meta(front);
-        if ((meta & (lap_bits | has_data | push_front_pending)) == (lap_field(front) | has_data)) {
+        if ((meta & (lap_bits | has_data | push_front_pending | reserving)) == (lap_field(front) | has_data)) {
             const std::uint64_t value = load_value(front);
-            if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity)) {
+            if ((load_meta(front - 1) & (lap_bits | reserving)) == lap_field(front - 1 + Capacity)) {
                 StepHook::at(split_step::pop_front_located);
                 // The cell moves to the far side of the window; pop_back_pending stays.
                 if (replace_meta(front, meta, meta_for(front + Capacity, meta, 0, pop_back_pending))) {
@@ -391,12 +442,100 @@ private:
             if ((load_meta(front - 1) & lap_bits) == lap_field(front - 1 + Capacity) && load_meta(front) == meta)
                 return false;
         }
-        return pop_front_contended(front, out);
+        return pop_front_contended(front, out, false);
     }
 
     // The general case of push_back and pop_front: any hint, flags, contention. Out of line so
     // that the uncontended path inlines small.
-    [[gnu::noinline]] bool push_back_contended(std::uint64_t back, const T& value) noexcept {
+    // pop_back and push_front: always the general loop (two CASes). `holds_reservation`: the
+    // caller reserved the element (place) this takes, so the others' reservations do not concern it.
+    bool pop_back_for(T& out, bool holds_reservation) noexcept {
+        std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
+        randomized_backoff backoff;
+        for (;;) {
+            cell_snapshot neighbour, target;  // here the target is C(back-1), the neighbour C(back)
+            find_back(back, target, neighbour);
+            if (!(target.meta & has_data) || lap_distance(target.meta, back - 1) != 0) {  // empty?
+                StepHook::at(split_step::pop_back_empty_check);
+                if (load_meta(back) == neighbour.meta && !(target.meta & has_data) &&
+                    lap_distance(target.meta, back - 1) == 1)
+                    return false;
+                backoff.pause();
+                continue;
+            }
+            const std::uint64_t reserved = reservations_.load(std::memory_order_acquire);
+            const std::uint64_t flag = reserved != 0 ? reserving : 0;
+            if (!holds_reservation && elements_in(reserved) != 0) {  // C(back-1-reserved) must hold an element too
+                const boundary_claim claim = claim_boundary(back - 1 - elements_in(reserved), true, back - 1, target.meta,
+                                                            back, neighbour.meta, reserved);
+                if (claim == boundary_claim::refused) return false;
+                if (claim == boundary_claim::lost) {
+                    backoff.pause();
+                    continue;
+                }
+            }
+            StepHook::at(split_step::pop_back_located);
+            // Bump C(back) and announce this pop on it: a push_back there must kill it first.
+            if (!replace_meta(back, neighbour.meta, bumped(neighbour.meta, pop_back_pending | flag))) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_back_bumped);
+            if (!replace_meta(back - 1, target.meta,
+                              meta_for(back - 1, target.meta, 0, pop_back_pending | push_front_pending) | flag)) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::pop_back_done);
+            back_hint_.store(back - 1, std::memory_order_relaxed);
+            out = from_word_bits<T>(target.value);
+            return true;
+        }
+    }
+
+    bool push_front_for(const T& value, bool holds_reservation) noexcept {
+        std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
+        randomized_backoff backoff;
+        for (;;) {
+            cell_snapshot target, neighbour;  // the target is C(front-1), the neighbour C(front)
+            find_front(front, target, neighbour);
+            if (target.meta & has_data) {  // C(front-1) holds front-1+Capacity: full?
+                StepHook::at(split_step::push_front_full_check);
+                if (load_meta(front) == neighbour.meta) return false;
+                backoff.pause();
+                continue;
+            }
+            const std::uint64_t reserved = reservations_.load(std::memory_order_acquire);
+            const std::uint64_t flag = reserved != 0 ? reserving : 0;
+            if (!holds_reservation && places_in(reserved) != 0) {  // the place reserved-many beyond ours must be free too
+                const boundary_claim claim = claim_boundary(front - 1 - places_in(reserved) + Capacity, false, front - 1,
+                                                            target.meta, front, neighbour.meta, reserved);
+                if (claim == boundary_claim::refused) return false;
+                if (claim == boundary_claim::lost) {
+                    backoff.pause();
+                    continue;
+                }
+            }
+            StepHook::at(split_step::push_front_located);
+            // Bump C(front) and announce this push on it: a pop_front there must kill it first.
+            if (!replace_meta(front, neighbour.meta, bumped(neighbour.meta, push_front_pending | flag))) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_front_bumped);
+            if (!replace(front - 1, target,
+                         {meta_for(front - 1, target.meta, has_data, pop_back_pending | push_front_pending) | flag,
+                          to_word_bits(value)})) {
+                backoff.pause();
+                continue;
+            }
+            StepHook::at(split_step::push_front_done);
+            front_hint_.store(front - 1, std::memory_order_relaxed);
+            return true;
+        }
+    }
+
+    [[gnu::noinline]] bool push_back_contended(std::uint64_t back, const T& value, bool holds_reservation) noexcept {
         randomized_backoff backoff;
         for (;;) {
             cell_snapshot neighbour, target;
@@ -412,16 +551,27 @@ private:
                 backoff.pause();
                 continue;
             }
+            const std::uint64_t reserved = reservations_.load(std::memory_order_acquire);
+            const std::uint64_t flag = reserved != 0 ? reserving : 0;
+            if (!holds_reservation && places_in(reserved) != 0) {  // the place reserved-many beyond ours must be free too
+                const boundary_claim claim = claim_boundary(back + places_in(reserved), false, back, target.meta, back - 1,
+                                                            neighbour.meta, reserved);
+                if (claim == boundary_claim::refused) return false;
+                if (claim == boundary_claim::lost) {
+                    backoff.pause();
+                    continue;
+                }
+            }
             StepHook::at(split_step::push_back_located);
             if (target.meta & pop_back_pending) {  // a pop_back may be pending on C(back-1): kill it
-                if (!replace_meta(back - 1, neighbour.meta, bumped(neighbour.meta, 0))) {
+                if (!replace_meta(back - 1, neighbour.meta, bumped(neighbour.meta, flag))) {
                     backoff.pause();
                     continue;
                 }
                 StepHook::at(split_step::push_back_bumped);
             }
             // Clears pop_back_pending, keeps push_front_pending.
-            if (!replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_word_bits(value)})) {
+            if (!replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending) | flag, to_word_bits(value)})) {
                 backoff.pause();
                 continue;
             }
@@ -431,7 +581,7 @@ private:
         }
     }
 
-    [[gnu::noinline]] bool pop_front_contended(std::uint64_t front, T& out) noexcept {
+    [[gnu::noinline]] bool pop_front_contended(std::uint64_t front, T& out, bool holds_reservation) noexcept {
         randomized_backoff backoff;
         for (;;) {
             cell_snapshot neighbour, target;  // the target is C(front), the neighbour C(front-1)
@@ -442,16 +592,27 @@ private:
                 backoff.pause();
                 continue;
             }
+            const std::uint64_t reserved = reservations_.load(std::memory_order_acquire);
+            const std::uint64_t flag = reserved != 0 ? reserving : 0;
+            if (!holds_reservation && elements_in(reserved) != 0) {  // C(front+reserved) must hold an element too
+                const boundary_claim claim = claim_boundary(front + elements_in(reserved), true, front, target.meta, front - 1,
+                                                            neighbour.meta, reserved);
+                if (claim == boundary_claim::refused) return false;
+                if (claim == boundary_claim::lost) {
+                    backoff.pause();
+                    continue;
+                }
+            }
             StepHook::at(split_step::pop_front_located);
             if (target.meta & push_front_pending) {  // a push_front may be pending on C(front-1): kill it
-                if (!replace_meta(front - 1, neighbour.meta, bumped(neighbour.meta, 0))) {
+                if (!replace_meta(front - 1, neighbour.meta, bumped(neighbour.meta, flag))) {
                     backoff.pause();
                     continue;
                 }
                 StepHook::at(split_step::pop_front_bumped);
             }
             // The cell moves to the far side of the window; clears push_front_pending.
-            if (!replace_meta(front, target.meta, meta_for(front + Capacity, target.meta, 0, pop_back_pending))) {
+            if (!replace_meta(front, target.meta, meta_for(front + Capacity, target.meta, 0, pop_back_pending) | flag)) {
                 backoff.pause();
                 continue;
             }
@@ -462,10 +623,131 @@ private:
         }
     }
 
-    // meta: lap (bits 34..63) | version (bits 3..33) | push_front_pending | pop_back_pending | has_data
-    static constexpr std::uint64_t has_data = 1, pop_back_pending = 2, push_front_pending = 4;
-    static constexpr unsigned version_shift = 3, lap_shift = 34;
-    static constexpr std::uint64_t version_mask = ((std::uint64_t(1) << 31) - 1) << version_shift;
+    // Reservations: the count of reserved places (low half) and elements (high half) in one word
+    // that only reservations write, on its own cache line.
+    //
+    // Why the inlined paths (push_back, pop_front) need not read it: an operation that read a
+    // nonzero count writes the reserving flag into every cell it CASes, so while the count is not
+    // zero the cell an end was last moved through carries it, and the next operation there
+    // takes the general loop, which reads the count.
+    //
+    // Why the count is never overcommitted: a reservation adds itself to the count, then bumps
+    // (and flags) the four cells the operations at both ends are about to CAS, then checks from
+    // the cells that the places (elements) are there for every reservation counted. An operation
+    // reads the count after its cells; one that read the cells before the bump fails its CAS, and
+    // one that read them after sees the new count. From then on an operation takes its target
+    // only if the place (element) `count` beyond it is free (present) too, and bumps that
+    // boundary cell first: when only one is left, the boundary is the target of the same
+    // operation at the other end, so a push at each end (a pop at each end) cannot both take the
+    // last unreserved place (element).
+    static constexpr std::uint64_t place_unit = 1, element_unit = std::uint64_t(1) << 32;
+    static std::uint32_t places_in(std::uint64_t reserved) noexcept { return std::uint32_t(reserved); }
+    static std::uint32_t elements_in(std::uint64_t reserved) noexcept { return std::uint32_t(reserved >> 32); }
+
+    bool reserve(std::uint64_t unit, std::uint32_t count) noexcept {
+        const std::uint64_t amount = unit * count;
+        randomized_backoff backoff;
+        for (;;) {
+            const std::uint64_t others = reservations_.load(std::memory_order_acquire);
+            // Checked before counting too, so that the halves of the word never overflow.
+            if (!available(unit, count_of(unit, others) + std::uint64_t(count))) {
+                if (reservations_.load(std::memory_order_acquire) == others) return false;
+                backoff.pause();
+                continue;
+            }
+            reservations_.fetch_add(amount, std::memory_order_seq_cst);
+            StepHook::at(split_step::reserve_counted);
+            flag_ends();
+            StepHook::at(split_step::reserve_flagged);
+            if (available(unit, count_of(unit, reservations_.load(std::memory_order_acquire)))) return true;
+            // Others reserved meanwhile, or took the room before they saw us: give it back and
+            // look again.
+            reservations_.fetch_sub(amount, std::memory_order_seq_cst);
+            backoff.pause();
+        }
+    }
+    void release(std::uint64_t unit, std::uint32_t count) noexcept {
+        reservations_.fetch_sub(unit * count, std::memory_order_seq_cst);
+    }
+    static std::uint64_t count_of(std::uint64_t unit, std::uint64_t reserved) noexcept {
+        return unit == place_unit ? places_in(reserved) : elements_in(reserved);
+    }
+    // Whether, in one snapshot of the cells, `total` places are free (elements are present).
+    bool available(std::uint64_t unit, std::uint64_t total) const noexcept {
+        if (total == 0) return true;
+        if (total > Capacity) return false;
+        for (;;) {
+            cell_snapshot below, at;
+            if (unit == place_unit) {
+                std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
+                find_back(back, below, at);
+                const std::uint64_t last = back + total - 1, meta = load_meta(last);
+                if (load_meta(back) == at.meta && load_meta(back - 1) == below.meta)
+                    return lap_distance(meta, last) == 0 && !(meta & has_data);
+            } else {
+                std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
+                find_front(front, below, at);
+                const std::uint64_t last = front + total - 1, meta = load_meta(last);
+                if (load_meta(front) == at.meta && load_meta(front - 1) == below.meta)
+                    return lap_distance(meta, last) == 0 && (meta & has_data);
+            }
+        }
+    }
+    // Bumps and flags C(B-1), C(B), C(F-1) and C(F), each pair as found together (once when the
+    // deque is empty and the pairs are the same cells, unchanged since).
+    void flag_ends() noexcept {
+        randomized_backoff backoff;
+        std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
+        cell_snapshot back_below, back_at;
+        for (;; backoff.pause()) {
+            find_back(back, back_below, back_at);
+            const std::uint64_t at_flagged = bumped(back_at.meta, reserving), below_flagged = bumped(back_below.meta, reserving);
+            if (replace_meta(back, back_at.meta, at_flagged) && replace_meta(back - 1, back_below.meta, below_flagged)) {
+                back_at.meta = at_flagged, back_below.meta = below_flagged;
+                break;
+            }
+        }
+        for (std::uint64_t front = front_hint_.load(std::memory_order_relaxed);; backoff.pause()) {
+            cell_snapshot below, at;
+            find_front(front, below, at);
+            if (front == back && at.meta == back_at.meta && below.meta == back_below.meta) break;
+            if (replace_meta(front, at.meta, bumped(at.meta, reserving)) &&
+                replace_meta(front - 1, below.meta, bumped(below.meta, reserving)))
+                break;
+        }
+    }
+
+    // An operation that found others' reservations takes its target only if the boundary cell,
+    // `reserved` beyond it, also has a free place (`element` false) or an element: it bumps it,
+    // or reports refused when the boundary, its target and neighbour (which fix the end) and the
+    // count are unchanged around that read. When the reservations leave one place (element) but
+    // ours, the boundary is the neighbour: it is bumped as read, and `neighbour_meta` follows.
+    enum class boundary_claim { claimed, lost, refused };
+    boundary_claim claim_boundary(std::uint64_t boundary, bool element, std::uint64_t target, std::uint64_t target_meta,
+                                  std::uint64_t neighbour, std::uint64_t& neighbour_meta, std::uint64_t reserved) noexcept {
+        const bool is_neighbour = ((boundary ^ neighbour) & (Capacity - 1)) == 0;
+        const std::uint64_t meta = is_neighbour ? neighbour_meta : load_meta(boundary);
+        if (lap_distance(meta, boundary) == 0 && bool(meta & has_data) == element) {
+            if (!replace_meta(boundary, meta, bumped(meta, reserving))) return boundary_claim::lost;
+            if (is_neighbour) neighbour_meta = bumped(meta, reserving);
+            return boundary_claim::claimed;
+        }
+        if (load_meta(target) == target_meta && load_meta(neighbour) == neighbour_meta &&
+            reservations_.load(std::memory_order_acquire) == reserved)
+            return boundary_claim::refused;
+        return boundary_claim::lost;
+    }
+    // A push into a place the caller reserved.
+    bool push_reserved(deque_end end, const T& value) noexcept {
+        return end == deque_end::back ? push_back_contended(back_hint_.load(std::memory_order_relaxed), value, true)
+                                      : push_front_for(value, true);
+    }
+
+    // meta: lap (bits 34..63) | version (bits 4..33) | reserving | push_front_pending |
+    // pop_back_pending | has_data
+    static constexpr std::uint64_t has_data = 1, pop_back_pending = 2, push_front_pending = 4, reserving = 8;
+    static constexpr unsigned version_shift = 4, lap_shift = 34;
+    static constexpr std::uint64_t version_mask = ((std::uint64_t(1) << 30) - 1) << version_shift;
     static constexpr std::uint64_t lap_mask = (std::uint64_t(1) << 30) - 1;
     static constexpr unsigned capacity_log2 = __builtin_ctz(Capacity);
     // How far ahead push_back asks for its cells: four cache lines, and at most a quarter of the
@@ -590,6 +872,7 @@ private:
 
     alignas(64) std::atomic<std::uint64_t> front_hint_{0};
     alignas(64) std::atomic<std::uint64_t> back_hint_{0};
+    alignas(64) std::atomic<std::uint64_t> reservations_{0};
     alignas(64) std::array<lockfree_wide_word, Capacity> cells_{};
 };
 

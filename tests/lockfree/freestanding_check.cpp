@@ -42,6 +42,10 @@ bool vdsokit_check_split_deque(std::uint64_t* inout, std::size_t count) {
     bool ok = freestanding_split_deque.push_back(inout[0]) && freestanding_split_deque.push_front(inout[0]);
     ok = ok && freestanding_split_deque.push_burst(vdsokit::deque_end::back, {inout, count}) == count;
     ok = ok && freestanding_split_deque.pop_front(inout[0]) && freestanding_split_deque.pop_back(inout[0]);
+    if (auto slot = freestanding_split_deque.push_slot(vdsokit::deque_end::front)) slot.value() = inout[0];
+    ok = ok && freestanding_split_deque.push_multiple(vdsokit::deque_end::front, {inout, count}, vdsokit::batch_mode::bulk) == count;
+    ok = ok && freestanding_split_deque.pop_multiple(vdsokit::deque_end::back, {inout, count}, vdsokit::batch_mode::bulk) == count;
+    freestanding_split_deque.reclaim_leaked_reservations();
     decltype(freestanding_split_deque)::trailing_consumer trailing(freestanding_split_deque);
     ok = ok && trailing.pop_front(inout[0]) && trailing.pop_burst({inout, 1}) == 1;
     return ok && freestanding_split_deque.pop_burst(vdsokit::deque_end::front, {inout, count}) > 0 &&

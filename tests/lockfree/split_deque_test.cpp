@@ -106,7 +106,14 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
     const std::uint64_t phase_length = Capacity * 8 > 1000 ? Capacity * 8 : 1000;
     const std::uint32_t max_burst = Capacity + 2 < 12 ? Capacity + 2 : 12;
     std::uint64_t fulls = 0, empties = 0, scrambles = 0, trailing_pops = 0, next_value = 1;
+    std::uint64_t slots_published = 0, slots_cancelled = 0, bulk_batches = 0;
     std::uint64_t buffer[12];
+    // push_slot guards held across operations: their places are reserved until published.
+    struct held_slot {
+        typename vdsokit::split_deque<std::uint64_t, Capacity>::push_slot_guard guard;
+        deque_end end;
+    };
+    std::vector<held_slot> held;
     // Reports the first divergence with enough context to replay it.
     auto diverged = [&](std::uint64_t op, const char* what) {
         FAIL("capacity " << Capacity << ", seed " << seed << ", operation " << op << ": " << what
@@ -130,21 +137,57 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
         const bool at_front = end == deque_end::front;
         const bool through_trailing = at_front && !push && random() % 2 == 0;
         trailing_pops += through_trailing;
-        if (random() % 10 == 0) {  // a burst
+        const std::size_t free_places = Capacity - model.size() - held.size();
+        if (random() % 16 == 0) {  // a push_slot: taken, or one held published or cancelled
+            if (push && held.size() < 3) {
+                auto guard = deque->push_slot(end);
+                if (bool(guard) != (free_places > 0)) diverged(op, "push_slot disagrees");
+                if (!guard) {
+                    ++fulls;
+                    continue;
+                }
+                guard.value() = next_value++;
+                held.push_back({std::move(guard), end});
+            } else if (!held.empty()) {
+                const std::size_t which = random() % held.size();
+                held_slot slot = std::move(held[which]);
+                held.erase(held.begin() + std::ptrdiff_t(which));
+                if (random() % 4 == 0) {
+                    slot.guard.cancel();
+                    ++slots_cancelled;
+                } else {
+                    const std::uint64_t value = slot.guard.value();
+                    if (!slot.guard.publish()) diverged(op, "a push_slot guard failed to publish");
+                    slot.end == deque_end::front ? model.push_front(value) : model.push_back(value);
+                    ++slots_published;
+                }
+            }
+            if (deque->reserved_places() != held.size()) diverged(op, "reserved_places() disagrees");
+        } else if (random() % 10 == 0) {  // a batch: burst, or all or nothing
             const std::uint32_t count = std::uint32_t(random() % (max_burst + 1));
+            const bool bulk = random() % 2 == 0;
+            bulk_batches += bulk;
+            const auto mode = bulk ? vdsokit::batch_mode::bulk : vdsokit::batch_mode::burst;
             if (push) {
                 for (std::uint32_t i = 0; i < count; ++i) buffer[i] = next_value++;
-                const std::size_t expected = std::min<std::size_t>(count, Capacity - model.size());
-                const std::size_t pushed = deque->push_burst(end, std::span<const std::uint64_t>(buffer, count));
-                if (pushed != expected) diverged(op, "push_burst pushed a different count");
+                const std::size_t expected = !bulk ? std::min<std::size_t>(count, free_places)
+                                             : count <= free_places ? count : 0;
+                const std::span<const std::uint64_t> items(buffer, count);
+                const std::size_t pushed = !bulk && random() % 2 ? deque->push_burst(end, items)
+                                                                  : deque->push_multiple(end, items, mode);
+                if (pushed != expected) diverged(op, "push_burst or push_multiple pushed a different count");
                 for (std::size_t i = 0; i < expected; ++i)
                     at_front ? model.push_front(buffer[i]) : model.push_back(buffer[i]);
                 if (expected < count) ++fulls;
             } else {
-                const std::size_t expected = std::min<std::size_t>(count, model.size());
+                const std::size_t expected = !bulk ? std::min<std::size_t>(count, model.size())
+                                             : count <= model.size() ? count : 0;
                 const std::span<std::uint64_t> out(buffer, count);
-                const std::size_t popped = through_trailing ? trailing.pop_burst(out) : deque->pop_burst(end, out);
-                if (popped != expected) diverged(op, "pop_burst popped a different count");
+                const std::size_t popped = bulk               ? deque->pop_multiple(end, out, mode)
+                                           : through_trailing ? trailing.pop_burst(out)
+                                           : random() % 2     ? deque->pop_burst(end, out)
+                                                              : deque->pop_multiple(end, out, mode);
+                if (popped != expected) diverged(op, "pop_burst or pop_multiple popped a different count");
                 for (std::size_t i = 0; i < expected; ++i) {
                     const std::uint64_t want = at_front ? model.front() : model.back();
                     at_front ? model.pop_front() : model.pop_back();
@@ -155,7 +198,7 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
         } else if (push) {
             const std::uint64_t value = next_value++;
             const bool pushed = at_front ? deque->push_front(value) : deque->push_back(value);
-            if (pushed != (model.size() < Capacity)) diverged(op, at_front ? "push_front disagrees" : "push_back disagrees");
+            if (pushed != (free_places > 0)) diverged(op, at_front ? "push_front disagrees" : "push_back disagrees");
             if (!pushed) ++fulls;
             else at_front ? model.push_front(value) : model.push_back(value);
         } else {
@@ -176,12 +219,16 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
             diverged(op, "size() disagrees");
     }
     INFO("capacity " << Capacity << ": " << fulls << " full, " << empties << " empty, " << scrambles << " scrambles, "
-                     << trailing_pops << " pops through a trailing consumer");
+                     << trailing_pops << " pops through a trailing consumer, " << slots_published << " push_slots published, "
+                     << slots_cancelled << " cancelled, " << bulk_batches << " bulk batches");
     // The biasing must really have driven the deque to both limits, and the hints scrambled.
     REQUIRE(fulls > operations / 100);
     REQUIRE(empties > operations / 100);
     REQUIRE(scrambles > 0);
     REQUIRE(trailing_pops > operations / 10);
+    REQUIRE(slots_published > operations / 200);
+    REQUIRE(slots_cancelled > 0);
+    REQUIRE(bulk_batches > operations / 50);
 }
 
 TEST_CASE("a split deque agrees with std::deque on random operations at both ends, even with wrong hints",
@@ -444,6 +491,307 @@ TEST_CASE("trailing consumers among threads at random ends exchange every item e
     run_exactly_once<8, 3, 60000 / stress_divisor>(traffic::random_ends, 2, 11, true);
 }
 
+// Reservations among threads: producers push plainly, through push_slot and in bulk, consumers
+// pop plainly, in bulk and in bursts, at random ends of a small deque that is often full and
+// often empty. Every item exactly once; a granted push_slot always publishes; and no refusal is
+// spurious. "Full" means no place that is neither taken nor reserved, "empty" no element that is
+// not reserved, so the bounds count reservations too: a place is taken by a push and by a
+// reservation of places (which a bulk push or push_slot releases only after its push), an
+// element by a pop and by a reservation of elements. Counted before a call when taking, after it
+// when giving back, these bound what the deque held at the moment of a refusal.
+struct reservation_bounds {
+    alignas(64) std::atomic<std::int64_t> places_taken_started{0};
+    alignas(64) std::atomic<std::int64_t> places_refused{0};
+    alignas(64) std::atomic<std::int64_t> places_given_back{0};
+    alignas(64) std::atomic<std::int64_t> elements_taken_started{0};
+    alignas(64) std::atomic<std::int64_t> elements_refused{0};
+    alignas(64) std::atomic<std::int64_t> elements_given_back{0};
+    std::atomic<std::uint64_t> fulls{0}, spurious_fulls{0}, empties{0}, spurious_empties{0};
+
+    // A call that takes `taken` places and succeeds when it gets `needed` of them; `done` runs it
+    // and returns how many of `taken` it did not use (those are refused, not given back).
+    template <class Call>
+    void take_places(std::int64_t taken, std::int64_t needed, std::uint32_t capacity, Call&& call) {
+        const std::int64_t refused_before = places_refused.load(), given_back_before = places_given_back.load();
+        places_taken_started.fetch_add(taken);
+        const std::int64_t unused = call();
+        if (unused == taken) {  // refused: fewer than `needed` places were free at some moment
+            const std::int64_t most_taken = places_taken_started.load() - taken - refused_before - given_back_before;
+            fulls.fetch_add(1);
+            if (most_taken + needed <= std::int64_t(capacity)) spurious_fulls.fetch_add(1);
+        }
+        places_refused.fetch_add(unused);
+    }
+    template <class Call>
+    void take_elements(std::int64_t taken, std::int64_t needed, Call&& call) {
+        const std::int64_t refused_before = elements_refused.load(), given_back_before = elements_given_back.load();
+        elements_taken_started.fetch_add(taken);
+        const std::int64_t unused = call();
+        if (unused == taken) {
+            const std::int64_t most_taken = elements_taken_started.load() - taken - refused_before - given_back_before;
+            empties.fetch_add(1);
+            if (-most_taken >= needed) spurious_empties.fetch_add(1);
+        }
+        elements_refused.fetch_add(unused);
+    }
+    // Elements count as "given back" when pushed (the taking of an element is a pop).
+    void pushed(std::int64_t elements) { elements_given_back.fetch_add(elements); }
+    void popped(std::int64_t elements) { places_given_back.fetch_add(elements); }
+};
+
+template <std::uint32_t Capacity, std::uint32_t Producers, std::uint32_t Items>
+void run_reservations_exactly_once(std::uint32_t consumers, std::uint64_t seed) {
+    using deque_type = vdsokit::split_deque<std::uint64_t, Capacity>;
+    auto deque = std::make_unique<deque_type>();
+    using ledger_type = vdsokit_test::exactly_once_ledger<Producers, Items>;
+    auto ledger = std::make_unique<ledger_type>();
+    std::atomic<std::uint32_t> producers_done{0};
+    std::atomic<std::uint64_t> failed_publishes{0}, slots{0}, bulk_pushes{0}, bulk_pops{0};
+    reservation_bounds bounds;
+    std::vector<std::thread> threads;
+    for (std::uint32_t p = 0; p < Producers; ++p) {
+        threads.emplace_back([&, p] {
+            std::mt19937 random(std::uint32_t(seed * 7919 + p));
+            std::uint64_t batch[4];
+            for (std::uint32_t sequence = 0; sequence < Items;) {
+                const deque_end end = random() % 2 ? deque_end::front : deque_end::back;
+                const std::uint32_t kind = random() % 10;
+                std::int64_t pushed = 0;
+                if (kind < 4) {  // plain
+                    const std::uint64_t item = make_item(p, sequence);
+                    bounds.take_places(1, 1, Capacity, [&] {
+                        pushed = end == deque_end::front ? deque->push_front(item) : deque->push_back(item);
+                        return 1 - pushed;
+                    });
+                    bounds.pushed(pushed);
+                } else if (kind < 7) {  // push_slot: a reservation, then its push (or a cancel)
+                    const bool cancel = random() % 8 == 0;
+                    bounds.take_places(2, 1, Capacity, [&] {
+                        auto guard = deque->push_slot(end);
+                        if (!guard) return std::int64_t(2);
+                        slots.fetch_add(1);
+                        if (cancel) {
+                            guard.cancel();
+                            bounds.places_given_back.fetch_add(1);
+                            return std::int64_t(1);
+                        }
+                        guard.value() = make_item(p, sequence);
+                        if (!guard.publish()) failed_publishes.fetch_add(1);
+                        pushed = 1;
+                        bounds.pushed(1);
+                        bounds.places_given_back.fetch_add(1);  // the reservation, after its push
+                        return std::int64_t(0);
+                    });
+                } else {  // bulk: a reservation of n places, then n pushes
+                    const std::uint32_t count = std::min<std::uint32_t>(1 + random() % 4, Items - sequence);
+                    for (std::uint32_t i = 0; i < count; ++i) batch[i] = make_item(p, sequence + i);
+                    bounds.take_places(2 * count, count, Capacity, [&] {
+                        pushed = std::int64_t(deque->push_multiple(end, std::span<const std::uint64_t>(batch, count),
+                                                                   vdsokit::batch_mode::bulk));
+                        if (pushed != 0 && pushed != count) failed_publishes.fetch_add(1);
+                        bulk_pushes.fetch_add(pushed != 0);
+                        bounds.pushed(pushed);
+                        bounds.places_given_back.fetch_add(pushed);
+                        return pushed ? std::int64_t(0) : std::int64_t(2 * count);
+                    });
+                }
+                sequence += std::uint32_t(pushed);
+                if (pushed == 0) std::this_thread::yield();
+            }
+            producers_done.fetch_add(1);
+        });
+    }
+    for (std::uint32_t c = 0; c < consumers; ++c) {
+        threads.emplace_back([&, c] {
+            std::mt19937 random(std::uint32_t(seed * 104729 + c));
+            std::uint64_t out[4];
+            for (;;) {
+                const bool finished = producers_done.load() == Producers;
+                const deque_end end = random() % 2 ? deque_end::front : deque_end::back;
+                const std::uint32_t kind = random() % 10;
+                std::int64_t got = 0;
+                if (kind < 4) {
+                    bounds.take_elements(1, 1, [&] {
+                        got = end == deque_end::front ? deque->pop_front(out[0]) : deque->pop_back(out[0]);
+                        return 1 - got;
+                    });
+                } else if (kind < 7) {  // bulk: a reservation of n elements, then n pops
+                    const std::int64_t count = 1 + random() % 4;
+                    bounds.take_elements(2 * count, count, [&] {
+                        got = std::int64_t(deque->pop_multiple(end, std::span<std::uint64_t>(out, count), vdsokit::batch_mode::bulk));
+                        if (got != 0 && got != count) failed_publishes.fetch_add(1);
+                        bulk_pops.fetch_add(got != 0);
+                        bounds.elements_given_back.fetch_add(got);  // the reservation, after its pops
+                        return got ? std::int64_t(0) : 2 * count;
+                    });
+                } else {  // burst: as many as there are
+                    const std::int64_t count = 1 + random() % 4;
+                    bounds.take_elements(count, 1, [&] {
+                        got = std::int64_t(deque->pop_multiple(end, std::span<std::uint64_t>(out, count), vdsokit::batch_mode::burst));
+                        return count - got;
+                    });
+                }
+                bounds.popped(got);
+                for (std::int64_t i = 0; i < got; ++i) ledger->record(out[i]);
+                // A bulk pop refused means fewer elements than it wanted, not none.
+                const bool bulk = kind >= 4 && kind < 7;
+                if (got == 0 && finished && !bulk) return;
+                if (got == 0) std::this_thread::yield();
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    INFO("capacity " << Capacity << ": " << slots.load() << " push_slots, " << bulk_pushes.load() << " bulk pushes, "
+                     << bulk_pops.load() << " bulk pops, " << bounds.fulls.load() << " refused pushes, "
+                     << bounds.empties.load() << " refused pops");
+    REQUIRE(failed_publishes.load() == 0);
+    REQUIRE(ledger->duplicates.load() == 0);
+    REQUIRE(ledger->out_of_range.load() == 0);
+    REQUIRE(bounds.spurious_fulls.load() == 0);
+    REQUIRE(bounds.spurious_empties.load() == 0);
+    REQUIRE(ledger->consumed.load() == std::uint64_t(Producers) * Items);
+    REQUIRE(ledger->checksum.load() == ledger_type::expected_checksum(Producers, Items));
+    REQUIRE(slots.load() > 0);
+    REQUIRE(bulk_pushes.load() > 0);
+    REQUIRE(bulk_pops.load() > 0);
+    if (Capacity <= 8) {  // small deques are driven to both limits
+        REQUIRE(bounds.fulls.load() > 0);
+        REQUIRE(bounds.empties.load() > 0);
+    }
+    REQUIRE(deque->reserved_places() == 0);
+    REQUIRE(deque->reserved_elements() == 0);
+    REQUIRE(deque->size() == 0);
+    for (std::uint32_t i = 0; i < Capacity; ++i) REQUIRE((i % 2 ? deque->push_front(i) : deque->push_back(i)));
+    REQUIRE_FALSE(deque->push_back(0));
+    REQUIRE_FALSE(deque->push_front(0));
+}
+
+TEST_CASE("split deque push_slots and bulk batches among threads: every item once, no spurious full or empty",
+          "[split_deque][stress]") {
+    SECTION("capacity 2, 2 producers, 2 consumers") { run_reservations_exactly_once<2, 2, 60000 / stress_divisor>(2, 21); }
+    SECTION("capacity 8, 3 producers, 1 consumer") { run_reservations_exactly_once<8, 3, 60000 / stress_divisor>(1, 22); }
+    SECTION("capacity 1024, 2 producers, 2 consumers") {
+        run_reservations_exactly_once<1024, 2, 200000 / stress_divisor>(2, 23);
+    }
+}
+
+// The race that reservations add: with one place (element) left that nobody reserved, a push
+// (pop) at each end must not both take it. Each operation bumps the cell `reserved` beyond its
+// target, which is the other's target, before its CAS. Here one operation is stopped between
+// that bump and its CAS while the other end takes the last place (element).
+struct chosen_step_hook {
+    static inline thread_local int stop_at = -1;
+    static inline thread_local const std::atomic<bool>* go = nullptr;
+    static inline std::atomic<int> stopped{0};
+    static void at(split_step step) noexcept {
+        if (int(step) != stop_at) return;
+        stop_at = -1;
+        stopped.fetch_add(1);
+        while (!go->load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+};
+using hooked_deque = vdsokit::detail::basic_split_deque<std::uint64_t, 4, chosen_step_hook>;
+
+template <class Operation>
+std::thread start_stopping_thread(split_step step, const std::atomic<bool>& go, Operation operation) {
+    const int before = chosen_step_hook::stopped.load();
+    std::thread thread([step, &go, operation] {
+        chosen_step_hook::stop_at = int(step);
+        chosen_step_hook::go = &go;
+        operation();
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (chosen_step_hook::stopped.load() == before && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    REQUIRE(chosen_step_hook::stopped.load() == before + 1);  // else the step was never reached
+    return thread;
+}
+
+TEST_CASE("with one unreserved place left, a push at the back and one at the front cannot both take it",
+          "[split_deque]") {
+    auto deque = std::make_unique<hooked_deque>();
+    REQUIRE(deque->push_back(1));
+    REQUIRE(deque->push_back(2));
+    auto guard = deque->push_slot(deque_end::back);  // one place reserved, one left
+    REQUIRE(guard);
+    guard.value() = 3;
+    std::atomic<bool> go{false};
+    bool victim_pushed = true;
+    std::thread victim = start_stopping_thread(split_step::push_back_located, go, [&] { victim_pushed = deque->push_back(4); });
+    REQUIRE(deque->push_front(5));  // the last place nobody reserved
+    go.store(true);
+    victim.join();
+    REQUIRE_FALSE(victim_pushed);
+    REQUIRE(guard.publish());
+    REQUIRE(deque->reserved_places() == 0);
+    std::uint64_t item = 0;
+    for (std::uint64_t want : {5, 1, 2, 3}) {
+        REQUIRE(deque->pop_front(item));
+        REQUIRE(item == want);
+    }
+    REQUIRE_FALSE(deque->pop_front(item));
+}
+
+TEST_CASE("with one unreserved element left, a pop at the front and one at the back cannot both take it",
+          "[split_deque]") {
+    auto deque = std::make_unique<hooked_deque>();
+    REQUIRE(deque->push_back(1));
+    REQUIRE(deque->push_back(2));
+    // A bulk pop of one, stopped once its reservation is counted and the ends flagged: one element
+    // reserved, one left.
+    std::atomic<bool> reserver_go{false}, victim_go{false};
+    std::uint64_t reserved_out[1] = {0};
+    std::size_t reserver_got = 0;
+    std::thread reserver = start_stopping_thread(split_step::reserve_flagged, reserver_go, [&] {
+        reserver_got = deque->pop_multiple(deque_end::front, std::span<std::uint64_t>(reserved_out, 1), vdsokit::batch_mode::bulk);
+    });
+    bool victim_popped = true;
+    std::thread victim = start_stopping_thread(split_step::pop_front_located, victim_go, [&] {
+        std::uint64_t item = 0;
+        victim_popped = deque->pop_front(item);
+    });
+    std::uint64_t item = 0;
+    REQUIRE(deque->pop_back(item));  // the last element nobody reserved
+    REQUIRE(item == 2);
+    victim_go.store(true);
+    victim.join();
+    REQUIRE_FALSE(victim_popped);
+    reserver_go.store(true);
+    reserver.join();
+    REQUIRE(reserver_got == 1);
+    REQUIRE(reserved_out[0] == 1);
+    REQUIRE(deque->reserved_elements() == 0);
+    REQUIRE(deque->size() == 0);
+}
+
+TEST_CASE("a push that read its cells before a reservation was counted cannot take a reserved place",
+          "[split_deque]") {
+    auto deque = std::make_unique<hooked_deque>();
+    REQUIRE(deque->push_back(1));
+    REQUIRE(deque->push_back(2));  // two places left
+    std::atomic<bool> victim_go{false}, batch_go{false};
+    bool victim_pushed = true;
+    // Stopped on the uncontended path, between reading its cells and its CAS.
+    std::thread victim = start_stopping_thread(split_step::push_back_located, victim_go, [&] { victim_pushed = deque->push_back(9); });
+    // A bulk push of two, stopped after its reservation, at its first push.
+    std::size_t batch_pushed = 0;
+    std::thread batch = start_stopping_thread(split_step::push_back_located, batch_go, [&] {
+        const std::uint64_t items[] = {3, 4};
+        batch_pushed = deque->push_multiple(deque_end::back, items, vdsokit::batch_mode::bulk);
+    });
+    victim_go.store(true);
+    victim.join();
+    REQUIRE_FALSE(victim_pushed);
+    batch_go.store(true);
+    batch.join();
+    REQUIRE(batch_pushed == 2);
+    std::uint64_t item = 0;
+    for (std::uint64_t want : {1, 2, 3, 4}) {
+        REQUIRE(deque->pop_front(item));
+        REQUIRE(item == want);
+    }
+}
+
 // The case that livelocks the original (Rust) deque: full, producers pushing at both ends, and a
 // single slow consumer. Every producer must finish and nothing may be lost. The deadline is a
 // hang detector, not a speed check.
@@ -509,6 +857,9 @@ TEST_CASE("long: split deque threaded stress", "[.long][split_deque]") {
         run_exactly_once<1024, 2, 1000000>(traffic::back_to_front, 2, seed, true);
         run_exactly_once<4, 2, 1000000>(traffic::front_to_back, 2, seed);
         run_exactly_once<1024, 2, 1000000>(traffic::front_to_back, 1, seed);
+        run_reservations_exactly_once<2, 3, 500000>(3, seed);
+        run_reservations_exactly_once<8, 2, 500000>(2, seed);
+        run_reservations_exactly_once<1024, 3, 1000000>(2, seed);
     }
     run_full_with_slow_consumer<2>(40000);
     run_full_with_slow_consumer<8>(40000);
@@ -540,7 +891,8 @@ const char* step_name(split_step step) {
         "push_front located", "push_front bumped", "push_front done (before the hint)",
         "pop_back located", "pop_back bumped", "pop_back done (before the hint)",
         "pop_front located", "pop_front bumped", "pop_front done (before the hint)",
-        "push_back full check", "push_front full check", "pop_back empty check", "pop_front empty check"};
+        "push_back full check", "push_front full check", "pop_back empty check", "pop_front empty check",
+        "reservation counted", "reservation's cells flagged (before its check)"};
     static_assert(sizeof(names) / sizeof(names[0]) == std::size_t(split_step::count));
     return names[int(step)];
 }
@@ -744,7 +1096,8 @@ stop_outcome run_with_stopped_thread(split_step step, std::uint64_t seed) {
 
 template <std::uint32_t Capacity>
 void stop_at_every_step(std::uint64_t seed_base) {
-    for (int index = 0; index < int(split_step::count); ++index) {
+    // The steps of the plain operations; reservations have their own test.
+    for (int index = 0; index <= int(split_step::pop_front_empty_check); ++index) {
         const split_step step = split_step(index);
         // A run in which the victim never reached the step proves nothing: retry a few times,
         // and fail if it never gets there.
@@ -1055,6 +1408,118 @@ TEST_CASE("split deque processes killed mid-operation lose at most their popped 
 
 TEST_CASE("long: many split deque processes killed mid-operation", "[.long][split_deque][process][kill]") {
     run_kill_rounds(10, 5, 3, 120000, 777);
+}
+
+// The same with reservations: processes push through push_slot and in bulk, and pop in bulk, at
+// alternating ends, and victims are killed at random moments, perhaps holding reservations. A
+// dead process blocks nobody: the survivors finish. What it costs: the reservations it held (at
+// most one batch: reserved_places() and reserved_elements() stay within the bound until
+// reclaim_leaked_reservations() at the quiescent end), and the elements it had popped (at most
+// one batch). Elements reserved by the dead stay in the deque and are delivered after the reclaim.
+// Room for what 50 victims can leave reserved (the long run), and more.
+constexpr std::uint32_t reserving_capacity = 256, max_reserving_batch = 3;
+struct reserving_process_state {
+    vdsokit::split_deque<std::uint64_t, reserving_capacity> deque;
+    vdsokit_test::exactly_once_ledger<max_processes, max_process_items> ledger;
+    std::atomic<std::uint32_t> confirmed[max_processes];  // pushes known to have succeeded
+    std::atomic<std::uint32_t> producers_done;
+    std::atomic<std::uint32_t> kills_done;
+};
+
+[[noreturn]] void reserving_producer_consumer(vdsokit_test::shared_memory_file& file, std::uint32_t id, std::uint32_t items,
+                                              std::uint32_t total_producers) {
+    auto* view = file.map(static_cast<char*>(file.parent_view()) + (std::size_t(id) + 1) * (std::size_t(64) << 20));
+    if (view == file.parent_view()) _exit(90);
+    auto& state = *static_cast<reserving_process_state*>(view);
+    std::uint32_t sequence = 0;
+    std::uint64_t batch[max_reserving_batch];
+    for (std::uint32_t round = 0;; ++round) {
+        const deque_end end = round % 2 ? deque_end::front : deque_end::back;
+        const deque_end other_end = end == deque_end::front ? deque_end::back : deque_end::front;
+        const std::uint32_t count = 1 + round % max_reserving_batch;
+        if (sequence < items && sequence < max_process_items - max_reserving_batch) {
+            std::uint32_t pushed = 0;
+            if (round % 3 == 0) {
+                if (auto guard = state.deque.push_slot(end)) {
+                    guard.value() = make_item(id, sequence);
+                    pushed = guard.publish();
+                }
+            } else {
+                const std::uint32_t n = std::min(count, items - sequence);
+                for (std::uint32_t i = 0; i < n; ++i) batch[i] = make_item(id, sequence + i);
+                pushed = std::uint32_t(state.deque.push_multiple(end, std::span<const std::uint64_t>(batch, n), vdsokit::batch_mode::bulk));
+            }
+            if (pushed != 0) {
+                sequence += pushed;
+                state.confirmed[id].store(sequence);
+                if (sequence == items) state.producers_done.fetch_add(1);
+            }
+        }
+        std::uint64_t out[max_reserving_batch];
+        const std::size_t got = state.deque.pop_multiple(other_end, std::span(out, count),
+                                                         round % 4 == 0 ? vdsokit::batch_mode::burst : vdsokit::batch_mode::bulk);
+        for (std::size_t i = 0; i < got; ++i) state.ledger.record(out[i]);
+        if (sequence >= items && state.producers_done.load() >= total_producers && state.kills_done.load() != 0) _exit(0);
+        if (got == 0) sched_yield();
+    }
+}
+
+void run_reserving_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std::uint32_t survivor_items,
+                               unsigned seed) {
+    vdsokit_test::shared_memory_file file(sizeof(reserving_process_state));
+    auto& state = *vdsokit_test::construct_shared<reserving_process_state>(file);
+    constexpr std::uint32_t survivors = 2;
+    REQUIRE(survivors + rounds * victims_per_round <= max_processes);
+    std::vector<pid_t> survivor_pids;
+    for (std::uint32_t id = 0; id < survivors; ++id)
+        survivor_pids.push_back(spawn([&] { reserving_producer_consumer(file, id, survivor_items, survivors); }));
+    std::uint32_t next_id = survivors;
+    const std::uint32_t kills = vdsokit_test::kill_at_random_moments(rounds, victims_per_round, next_id, seed, [&](std::uint32_t id) {
+        return spawn([&] { reserving_producer_consumer(file, id, max_process_items, ~0u); });
+    });
+    state.kills_done.store(1);
+    REQUIRE(wait_all(survivor_pids, std::chrono::seconds(120)));
+
+    // Quiescent now (survivors exited, victims dead): what the dead left reserved, then reclaimed.
+    const std::uint32_t leaked_places = state.deque.reserved_places(), leaked_elements = state.deque.reserved_elements();
+    INFO("kills " << kills << ", leaked places " << leaked_places << ", leaked elements " << leaked_elements);
+    REQUIRE(leaked_places + leaked_elements <= kills * max_reserving_batch);
+    state.deque.reclaim_leaked_reservations();
+    REQUIRE(state.deque.reserved_places() == 0);
+    REQUIRE(state.deque.reserved_elements() == 0);
+    std::uint64_t item = 0;
+    while (state.deque.pop_back(item)) state.ledger.record(item);
+
+    // Lost: confirmed but never consumed. Phantoms: consumed past a batch in flight.
+    std::uint64_t lost = 0, phantoms = 0;
+    for (std::uint32_t id = 0; id < next_id; ++id) {
+        const std::uint32_t pushed = state.confirmed[id].load();
+        for (std::uint32_t s = 0; s < pushed; ++s) lost += !state.ledger.seen(id, s);
+        for (std::uint32_t s = pushed + max_reserving_batch; s < pushed + 64 && s < max_process_items; ++s)
+            phantoms += state.ledger.seen(id, s);
+    }
+    std::printf("split deque: killed %u processes using reservations: %llu items lost (bound: %u), %u places and %u "
+                "elements left reserved until reclaimed\n",
+                kills, (unsigned long long)lost, kills * max_reserving_batch, leaked_places, leaked_elements);
+    REQUIRE(phantoms == 0);
+    REQUIRE(state.ledger.duplicates.load() == 0);
+    REQUIRE(state.ledger.out_of_range.load() == 0);
+    REQUIRE(lost <= kills * max_reserving_batch);
+    // (A victim may have popped survivors' items too: those count as lost above.)
+    for (std::uint32_t id = 0; id < survivors; ++id) REQUIRE(state.confirmed[id].load() == survivor_items);
+    // After the reclaim the whole capacity is there again.
+    for (std::uint32_t i = 0; i < reserving_capacity; ++i) REQUIRE((i % 2 ? state.deque.push_front(i) : state.deque.push_back(i)));
+    REQUIRE_FALSE(state.deque.push_back(99));
+    REQUIRE_FALSE(state.deque.push_front(99));
+}
+
+TEST_CASE("split deque processes killed holding reservations block nobody and cost at most one batch each",
+          "[split_deque][process][kill]") {
+    run_reserving_kill_rounds(3, 2, 30000, 4242);
+}
+
+TEST_CASE("long: many split deque processes killed holding reservations", "[.long][split_deque][process][kill]") {
+    run_reserving_kill_rounds(10, 5, 120000, 4243);
 }
 
 }  // namespace

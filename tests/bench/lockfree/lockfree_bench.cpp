@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -339,6 +340,220 @@ throughput measure_throughput(int producers, int consumers) {
             double(refused_pops.load()) / double(total)};
 }
 
+// --- batches and push_slot -------------------------------------------------------------------------
+
+// Eight items per call. Ours in bulk mode (all or nothing) both ways; moodycamel's enqueue_bulk
+// (all or nothing, allocating when full) and try_dequeue_bulk (as many as there are, up to 8):
+// no other peer has batches.
+constexpr std::size_t batch_size = 8;
+struct deque_batches {
+    static constexpr const char* name = "vdsokit::deque, bulk";
+    vdsokit::deque<item, capacity> queue;
+    struct producer {
+        vdsokit::deque<item, capacity>::pusher pusher;
+        bool push(std::span<const item> items) {
+            return pusher.push_multiple(vdsokit::deque_end::back, items, vdsokit::batch_mode::bulk) == items.size();
+        }
+    };
+    struct consumer {
+        vdsokit::deque<item, capacity>* queue;
+        std::size_t pop(std::span<item> out) {
+            return queue->pop_multiple(vdsokit::deque_end::front, out, vdsokit::batch_mode::bulk);
+        }
+    };
+    producer attach_producer() { return {queue.attach_pusher()}; }
+    consumer attach_consumer() { return {&queue}; }
+};
+struct split_deque_batches {
+    static constexpr const char* name = "vdsokit::split_deque, bulk";
+    vdsokit::split_deque<item, capacity> queue;
+    struct producer {
+        vdsokit::split_deque<item, capacity>* queue;
+        bool push(std::span<const item> items) {
+            return queue->push_multiple(vdsokit::deque_end::back, items, vdsokit::batch_mode::bulk) == items.size();
+        }
+    };
+    struct consumer {
+        vdsokit::split_deque<item, capacity>* queue;
+        std::size_t pop(std::span<item> out) {
+            return queue->pop_multiple(vdsokit::deque_end::front, out, vdsokit::batch_mode::bulk);
+        }
+    };
+    producer attach_producer() { return {&queue}; }
+    consumer attach_consumer() { return {&queue}; }
+};
+// The same calls in burst mode: one plain operation per element.
+struct split_deque_bursts {
+    static constexpr const char* name = "vdsokit::split_deque, burst";
+    vdsokit::split_deque<item, capacity> queue;
+    struct producer {
+        vdsokit::split_deque<item, capacity>* queue;
+        bool push(std::span<const item> items) {  // the rest of a partial burst is pushed at once
+            for (std::size_t pushed = 0; pushed < items.size();)
+                pushed += queue->push_multiple(vdsokit::deque_end::back, items.subspan(pushed), vdsokit::batch_mode::burst);
+            return true;
+        }
+    };
+    struct consumer {
+        vdsokit::split_deque<item, capacity>* queue;
+        std::size_t pop(std::span<item> out) {
+            return queue->pop_multiple(vdsokit::deque_end::front, out, vdsokit::batch_mode::burst);
+        }
+    };
+    producer attach_producer() { return {&queue}; }
+    consumer attach_consumer() { return {&queue}; }
+};
+struct moodycamel_batches {
+    static constexpr const char* name = "moodycamel::ConcurrentQueue enqueue_bulk / try_dequeue_bulk";
+    moodycamel::ConcurrentQueue<item> queue{capacity};
+    struct producer {
+        moodycamel::ConcurrentQueue<item>* queue;
+        moodycamel::ProducerToken token;
+        bool push(std::span<const item> items) { return queue->enqueue_bulk(token, items.data(), items.size()); }
+    };
+    struct consumer {
+        moodycamel::ConcurrentQueue<item>* queue;
+        moodycamel::ConsumerToken token;
+        std::size_t pop(std::span<item> out) { return queue->try_dequeue_bulk(token, out.data(), out.size()); }
+    };
+    producer attach_producer() { return {&queue, moodycamel::ProducerToken(queue)}; }
+    consumer attach_consumer() { return {&queue, moodycamel::ConsumerToken(queue)}; }
+};
+
+// ns per item: a batch pushed, then popped, on one thread.
+template <class Batches>
+double batch_single_thread_ns() {
+    auto queue = std::make_unique<Batches>();
+    auto producer = queue->attach_producer();
+    auto consumer = queue->attach_consumer();
+    constexpr int batches = 250000;
+    item in[batch_size], out[batch_size], sink = 0;
+    for (int b = -batches / 10; b < batches; ++b) {  // negative: warm-up
+        for (std::size_t i = 0; i < batch_size; ++i) in[i] = item(b) * batch_size + i;
+        if (!producer.push(in) || consumer.pop(out) != batch_size) std::abort();
+        sink += out[batch_size - 1];
+    }
+    const auto start = std::chrono::steady_clock::now();
+    for (int b = 0; b < batches; ++b) {
+        for (std::size_t i = 0; i < batch_size; ++i) in[i] = item(b) * batch_size + i;
+        if (!producer.push(in) || consumer.pop(out) != batch_size) std::abort();
+        sink += out[batch_size - 1];
+    }
+    const double elapsed = seconds_since(start);
+    if (sink == 42) std::puts("");
+    return elapsed * 1e9 / (double(batches) * batch_size);
+}
+
+// Million items per second, one producer pushing batches and one consumer popping them.
+template <class Batches>
+double batch_one_to_one_mops() {
+    auto queue = std::make_unique<Batches>();
+    constexpr std::uint64_t batches = 200000, total = batches * batch_size;
+    std::atomic<bool> go{false};
+    std::atomic<std::uint64_t> checksum{0};
+    std::thread producer_thread([&] {
+        pin_to_cpu(0);
+        auto producer = queue->attach_producer();
+        while (!go.load()) {}
+        item in[batch_size];
+        std::uint32_t failures = 0;
+        for (std::uint64_t b = 0; b < batches;) {
+            for (std::size_t i = 0; i < batch_size; ++i) in[i] = b * batch_size + i + 1;
+            if (producer.push(in)) ++b, failures = 0;
+            else back_off(failures);
+        }
+    });
+    std::thread consumer_thread([&] {
+        pin_to_cpu(1);
+        auto consumer = queue->attach_consumer();
+        while (!go.load()) {}
+        item out[batch_size], sum = 0;
+        std::uint32_t failures = 0;
+        for (std::uint64_t got = 0; got < total;) {
+            const std::size_t n = consumer.pop(out);
+            for (std::size_t i = 0; i < n; ++i) sum += out[i];
+            if (n != 0) got += n, failures = 0;
+            else back_off(failures);
+        }
+        checksum.store(sum);
+    });
+    const auto start = std::chrono::steady_clock::now();
+    go.store(true);
+    producer_thread.join();
+    consumer_thread.join();
+    const double elapsed = seconds_since(start);
+    if (checksum.load() != total * (total + 1) / 2) {
+        std::fprintf(stderr, "%s lost items\n", Batches::name);
+        std::exit(1);
+    }
+    return double(total) / elapsed / 1e6;
+}
+
+// ns per element: claim a place, fill it, publish, pop (nobody else has a push_slot).
+template <class Deque, class Claim>
+double push_slot_single_thread_ns(Claim&& claim) {
+    auto deque = std::make_unique<Deque>();
+    constexpr int operations = 1000000;
+    item value = 0, sink = 0;
+    const auto run = [&](int count) {
+        for (int i = 0; i < count; ++i) {
+            {
+                auto slot = claim(*deque);
+                if (!slot) std::abort();
+                slot.value() = item(i);
+            }
+            if (!deque->pop_front(value)) std::abort();
+            sink += value;
+        }
+    };
+    run(operations / 10);
+    const auto start = std::chrono::steady_clock::now();
+    run(operations);
+    const double elapsed = seconds_since(start);
+    if (sink == 42) std::puts("");
+    return elapsed * 1e9 / operations;
+}
+
+void report_batches() {
+    struct batch_row {
+        const char* name;
+        double (*single)();
+        double (*one_to_one)();
+        std::vector<double> single_ns, mops;
+    };
+    batch_row rows[] = {
+        {deque_batches::name, batch_single_thread_ns<deque_batches>, batch_one_to_one_mops<deque_batches>, {}, {}},
+        {split_deque_batches::name, batch_single_thread_ns<split_deque_batches>, batch_one_to_one_mops<split_deque_batches>, {}, {}},
+        {split_deque_bursts::name, batch_single_thread_ns<split_deque_bursts>, batch_one_to_one_mops<split_deque_bursts>, {}, {}},
+        {moodycamel_batches::name, batch_single_thread_ns<moodycamel_batches>, batch_one_to_one_mops<moodycamel_batches>, {}, {}},
+    };
+    using deque_type = vdsokit::deque<item, capacity>;
+    using split_type = vdsokit::split_deque<item, capacity>;
+    std::vector<double> deque_slot, split_slot;
+    for (int r = 0; r < repetitions; ++r) {
+        pin_to_cpu(0);
+        for (batch_row& row : rows) row.single_ns.push_back(row.single());
+        deque_slot.push_back(push_slot_single_thread_ns<deque_type>([](deque_type& d) { return d.push_slot(vdsokit::deque_end::back); }));
+        split_slot.push_back(push_slot_single_thread_ns<split_type>([](split_type& d) { return d.push_slot(vdsokit::deque_end::back); }));
+        unpin();
+        for (batch_row& row : rows) row.mops.push_back(row.one_to_one());
+    }
+    const batch_row& peer = rows[std::size(rows) - 1];
+    const double peer_single = median(peer.single_ns), peer_mops = median(peer.mops);
+    std::printf("\nBatches of %zu (medians of %d runs): ns per item for a batch pushed then popped on one thread, "
+                "and million items per second with one producer and one consumer on different cores. Ratios are "
+                "against moodycamel, the one peer with batches; its pops take as many as there are (ours: all or "
+                "nothing), and its pushes allocate when full (ours refuse).\n\n",
+                batch_size, repetitions);
+    std::printf("| batches | 1 thread ns per item | ratio | 1P1C Mitems/s | ratio |\n|---|---:|---:|---:|---:|\n");
+    for (const batch_row& row : rows)
+        std::printf("| %s | %.1f | %.2fx | %.1f | %.2fx |\n", row.name, median(row.single_ns),
+                    median(row.single_ns) / peer_single, median(row.mops), median(row.mops) / peer_mops);
+    std::printf("\npush_slot (claim, fill, publish) then pop_front, ns per element on one thread (no peer has one): "
+                "vdsokit::deque %.1f, vdsokit::split_deque %.1f.\n",
+                median(deque_slot), median(split_slot));
+}
+
 // --- cross-process round trips ----------------------------------------------------------------------
 
 struct shared_rings {
@@ -628,6 +843,10 @@ contender contender_for() {
 int main(int argc, char** argv) {
     if (argc > 1) repetitions = std::max(1, std::atoi(argv[1]));
     const bool round_trips_only = argc > 2 && std::string(argv[2]) == "round-trips";
+    if (argc > 2 && std::string(argv[2]) == "batches") {
+        report_batches();
+        return 0;
+    }
     std::vector<row> rows;
     if (!round_trips_only) {
     std::vector<contender> contenders = {
@@ -711,6 +930,7 @@ int main(int argc, char** argv) {
                 "its line: mpmc_ring with its two cell stores made CASes moves %.1f M items/s at 1P1C and "
                 "%.1f at 2P2C, %.2fx and %.2fx mpmc_ring itself.\n",
                 locked.spsc_mops, locked.mpmc_mops, locked.spsc_mops / ring_spsc, locked.mpmc_mops / ring_mpmc);
+    report_batches();
     }
 
     struct trip {
