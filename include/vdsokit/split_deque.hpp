@@ -37,7 +37,8 @@
 //      the same two-step path, whose bump kills the pending opposite operation.
 //  - The last element (pop_front against pop_back) and the last free cell (push_back against
 //    push_front) are one cell: one CAS, one winner. Empty and full are reported only from a
-//    two-cell snapshot checked stable, so never spuriously.
+//    two-cell snapshot checked stable, so never spuriously (while reservations are in use,
+//    reserved places and elements count as taken: see push_slot).
 //  - Reservations (push_slot, bulk batches) are counts of places and of elements in one word of
 //    their own that only reservations write. They are the one thing both ends share, and plain
 //    operations read it only when a cell carries the reserving flag, which every reservation
@@ -50,7 +51,8 @@
 // walk from a stale hint, at most about 2 * Capacity cells). A push and a pop at the same end can
 // keep failing each other's CAS; randomised exponential back-off makes that unlikely, not
 // impossible. So can two reservations racing for the last places (elements), each counted
-// before the other checked.
+// before the other checked, and, while reservations are held, an operation at each end racing
+// for the last unreserved place (element): each bumps the cell the other is about to CAS.
 //
 // Cost: a push_back+pop_front on one thread is one 16-byte and one 8-byte CAS (about 14 ns on the
 // test VM, where Vyukov's queue takes 12). Across cores every element is committed with a locked
@@ -159,8 +161,12 @@ public:
 
     // Reservations. push_slot and bulk batches first reserve their places (or elements), then
     // push (or pop) them one at a time with the plain operations' CASes. A reserved place is one
-    // no other push may take, a reserved element one no other pop may take: "full" means no
-    // place that is neither taken nor reserved, "empty" no element that is not reserved.
+    // no other push may take, a reserved element one no other pop may take: while reservations
+    // are in use, "full" means no place that is neither taken nor counted by a reservation, and
+    // "empty" no element that is not counted by one. A reservation is counted from just before
+    // it checks the cells (one that then fails is counted for that moment), and a bulk batch
+    // gives its count back when it ends, so the places (elements) it has used count twice until
+    // then. A granted reservation never fails.
     //
     // Claims a place to fill; the element is pushed at `end` when the guard is released
     // (publish() or destruction), and cancel() gives the place back. An empty guard when full.
@@ -648,14 +654,17 @@ private:
         const std::uint64_t amount = unit * count;
         randomized_backoff backoff;
         for (;;) {
-            const std::uint64_t others = reservations_.load(std::memory_order_acquire);
-            // Checked before counting too, so that the halves of the word never overflow.
+            std::uint64_t others = reservations_.load(std::memory_order_acquire);
+            // Checked before counting too, and counted only onto the count checked (a CAS): so a
+            // half of the word never exceeds Capacity and never carries into the other.
             if (!available(unit, count_of(unit, others) + std::uint64_t(count))) {
                 if (reservations_.load(std::memory_order_acquire) == others) return false;
                 backoff.pause();
                 continue;
             }
-            reservations_.fetch_add(amount, std::memory_order_seq_cst);
+            if (!reservations_.compare_exchange_strong(others, others + amount, std::memory_order_seq_cst,
+                                                       std::memory_order_relaxed))
+                continue;
             StepHook::at(split_step::reserve_counted);
             flag_ends();
             StepHook::at(split_step::reserve_flagged);
@@ -720,8 +729,9 @@ private:
     // An operation that found others' reservations takes its target only if the boundary cell,
     // `reserved` beyond it, also has a free place (`element` false) or an element: it bumps it,
     // or reports refused when the boundary, its target and neighbour (which fix the end) and the
-    // count are unchanged around that read. When the reservations leave one place (element) but
-    // ours, the boundary is the neighbour: it is bumped as read, and `neighbour_meta` follows.
+    // count are unchanged around that read. When Capacity - 1 are reserved and the deque is empty
+    // (pushes) or full (pops), the boundary is the neighbour: it is bumped as read, and
+    // `neighbour_meta` follows.
     enum class boundary_claim { claimed, lost, refused };
     boundary_claim claim_boundary(std::uint64_t boundary, bool element, std::uint64_t target, std::uint64_t target_meta,
                                   std::uint64_t neighbour, std::uint64_t& neighbour_meta, std::uint64_t reserved) noexcept {

@@ -494,11 +494,13 @@ TEST_CASE("trailing consumers among threads at random ends exchange every item e
 // Reservations among threads: producers push plainly, through push_slot and in bulk, consumers
 // pop plainly, in bulk and in bursts, at random ends of a small deque that is often full and
 // often empty. Every item exactly once; a granted push_slot always publishes; and no refusal is
-// spurious. "Full" means no place that is neither taken nor reserved, "empty" no element that is
-// not reserved, so the bounds count reservations too: a place is taken by a push and by a
-// reservation of places (which a bulk push or push_slot releases only after its push), an
-// element by a pop and by a reservation of elements. Counted before a call when taking, after it
-// when giving back, these bound what the deque held at the moment of a refusal.
+// spurious. While reservations are in use, "full" means no place that is neither taken nor
+// counted by a reservation, "empty" no element not counted by one (see push_slot), so the bounds
+// count reservations too: a place is taken by a push and by a reservation of places, an element
+// by a pop and by a reservation of elements, and a reservation counts for the whole call that
+// holds it (a bulk batch gives its count back at its end, after its own pushes or pops). Counted
+// before a call when taking, after it when giving back, these bound what the deque held at the
+// moment of a refusal.
 struct reservation_bounds {
     alignas(64) std::atomic<std::int64_t> places_taken_started{0};
     alignas(64) std::atomic<std::int64_t> places_refused{0};
@@ -790,6 +792,93 @@ TEST_CASE("a push that read its cells before a reservation was counted cannot ta
         REQUIRE(deque->pop_front(item));
         REQUIRE(item == want);
     }
+}
+
+// A thread stopped for ever while it holds a reservation blocks nobody and costs at most what it
+// reserved: stopped once it has counted its reservation, once it has flagged the ends, and once
+// it is granted (at its first push). The main thread fills the deque: it takes every place the
+// stopped batch does not hold (at least Capacity - 3), first right away, when only the
+// operations themselves pass the flag on from the ends the reservation flagged, then again after
+// other threads have exchanged items at both ends until done. Once let go, the batch completes.
+const char* step_name(split_step step);
+
+void run_with_stopped_reserver(split_step step) {
+    constexpr std::uint32_t capacity = 64;
+    auto deque = std::make_unique<vdsokit::detail::basic_split_deque<std::uint64_t, capacity, chosen_step_hook>>();
+    std::atomic<bool> go{false};
+    std::size_t batch_pushed = 0;
+    const std::uint64_t batch_items[] = {make_item(3, 0), make_item(3, 1), make_item(3, 2)};
+    std::thread batch = start_stopping_thread(step, go, [&] {
+        batch_pushed = deque->push_multiple(deque_end::back, batch_items, vdsokit::batch_mode::bulk);
+    });
+    const auto fill_and_empty = [&] {
+        std::uint32_t fits = 0;
+        while (deque->push_back(make_item(2, fits))) ++fits;
+        // Counted but not yet checked, the reservation may not be seen yet (no cell is flagged);
+        // flagged or granted, it is.
+        if (step == split_step::reserve_counted) REQUIRE(fits >= capacity - 3);
+        else REQUIRE(fits == capacity - 3);
+        std::uint64_t item = 0;
+        for (std::uint32_t s = 0; s < fits; ++s) {
+            REQUIRE(deque->pop_front(item));
+            REQUIRE(item == make_item(2, s));
+        }
+    };
+    fill_and_empty();
+    constexpr std::uint32_t items = 20000 / stress_divisor;
+    auto ledger = std::make_unique<vdsokit_test::exactly_once_ledger<4, items>>();
+    std::atomic<std::uint32_t> producers_done{0};
+    std::vector<std::thread> others;
+    for (std::uint32_t p = 0; p < 2; ++p)
+        others.emplace_back([&, p] {
+            for (std::uint32_t sequence = 0; sequence < items;) {
+                const std::uint64_t item = make_item(p, sequence);
+                if (p == 0 ? deque->push_back(item) : deque->push_front(item)) ++sequence;
+                else std::this_thread::yield();
+            }
+            producers_done.fetch_add(1);
+        });
+    others.emplace_back([&] {
+        std::uint64_t out[2];
+        for (std::uint32_t round = 0;; ++round) {
+            const bool finished = producers_done.load() == 2;
+            const std::size_t got = round % 2 ? deque->pop_burst(deque_end::front, out) : deque->pop_burst(deque_end::back, out);
+            for (std::size_t i = 0; i < got; ++i) ledger->record(out[i]);
+            if (got == 0 && finished) return;
+            if (got == 0) std::this_thread::yield();
+        }
+    });
+    // Hang detector, not a speed check: the others must finish while the batch is stopped.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (producers_done.load() < 2 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (producers_done.load() < 2) {
+        std::fprintf(stderr, "FAILED: a batch stopped at '%s' blocked the others\n", step_name(step));
+        std::_Exit(3);
+    }
+    for (auto& thread : others) thread.join();
+    INFO("stopped at '" << step_name(step) << "'");
+    REQUIRE(ledger->duplicates.load() == 0);
+    REQUIRE(ledger->consumed.load() == 2 * items);
+    REQUIRE(deque->size() == 0);
+    fill_and_empty();
+    go.store(true);
+    batch.join();
+    REQUIRE(batch_pushed == 3);
+    std::uint64_t item = 0;
+    for (const std::uint64_t want : batch_items) {
+        REQUIRE(deque->pop_front(item));
+        REQUIRE(item == want);
+    }
+    REQUIRE(deque->reserved_places() == 0);
+    REQUIRE(deque->size() == 0);
+}
+
+TEST_CASE("a thread stopped holding a reservation blocks nobody and costs at most its reserved places",
+          "[split_deque]") {
+    run_with_stopped_reserver(split_step::reserve_counted);
+    run_with_stopped_reserver(split_step::reserve_flagged);
+    run_with_stopped_reserver(split_step::push_back_located);
 }
 
 // The case that livelocks the original (Rust) deque: full, producers pushing at both ends, and a
