@@ -21,7 +21,7 @@ if [ ! -f "$peer_dir/usr/include/atomic_queue/atomic_queue.h" ]; then
     rm -rf "$download"
 fi
 
-if [ -d "$build" ]; then meson setup --reconfigure "$build" >/dev/null
+if [ -f "$build/build.ninja" ]; then meson setup --reconfigure "$build" >/dev/null
 else meson setup "$build" >/dev/null; fi
 ninja -C "$build" tests/bench/lockfree/lockfree-bench >/dev/null
 

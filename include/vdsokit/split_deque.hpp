@@ -128,7 +128,9 @@ public:
     basic_split_deque(const basic_split_deque&) = delete;
     basic_split_deque& operator=(const basic_split_deque&) = delete;
 
-    [[nodiscard]] bool push_back(const T& value) noexcept {
+    // Always inlined, like pop_front: called from the batches too, GCC stopped inlining it in a
+    // program that uses them all (0.3 ns a push+pop).
+    [[nodiscard, gnu::always_inline]] bool push_back(const T& value) noexcept {
         // Uncontended: the hint is B and nothing is flagged. The same reads and CAS as the
         // general loop (push_back_contended), which takes every other case.
         const std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
@@ -157,7 +159,9 @@ public:
 
     [[nodiscard]] bool pop_back(T& out) noexcept { return pop_back_for(out, false); }
     [[nodiscard]] bool push_front(const T& value) noexcept { return push_front_for(value, false); }
-    [[nodiscard]] bool pop_front(T& out) noexcept { return pop_front_from(front_hint_.load(std::memory_order_relaxed), out); }
+    [[nodiscard, gnu::always_inline]] bool pop_front(T& out) noexcept {
+        return pop_front_from(front_hint_.load(std::memory_order_relaxed), out);
+    }
 
     // Reservations. push_slot and bulk batches first reserve their places (or elements), then
     // push (or pop) them one at a time with the plain operations' CASes. A reserved place is one
@@ -426,7 +430,7 @@ private:
     // Uncontended: the hint is F and nothing is flagged. The same reads and CAS as the general
     // loop (pop_front_contended), and an empty deque is reported from the same stable two-cell
     // snapshot.
-    bool pop_front_from(std::uint64_t front, T& out) noexcept {
+    [[gnu::always_inline]] bool pop_front_from(std::uint64_t front, T& out) noexcept {
         const std::uint64_t meta = load_meta(front);
         if ((meta & (lap_bits | has_data | push_front_pending | reserving)) == (lap_field(front) | has_data)) {
             const std::uint64_t value = load_value(front);
