@@ -455,8 +455,6 @@ private:
         return pop_front_contended(front, out, false);
     }
 
-    // The general case of push_back and pop_front: any hint, flags, contention. Out of line so
-    // that the uncontended path inlines small.
     // pop_back and push_front: always the general loop (two CASes). `holds_reservation`: the
     // caller reserved the element (place) this takes, so the others' reservations do not concern it.
     bool pop_back_for(T& out, bool holds_reservation) noexcept {
@@ -545,6 +543,8 @@ private:
         }
     }
 
+    // The general case of push_back and pop_front: any hint, flags, contention, reservations. Out
+    // of line so that the uncontended path inlines small.
     [[gnu::noinline]] bool push_back_contended(std::uint64_t back, const T& value, bool holds_reservation) noexcept {
         randomized_backoff backoff;
         for (;;) {
