@@ -501,44 +501,33 @@ TEST_CASE("trailing consumers among threads at random ends exchange every item e
 // holds it (a bulk batch gives its count back at its end, after its own pushes or pops). Counted
 // before a call when taking, after it when giving back, these bound what the deque held at the
 // moment of a refusal.
-struct reservation_bounds {
-    alignas(64) std::atomic<std::int64_t> places_taken_started{0};
-    alignas(64) std::atomic<std::int64_t> places_refused{0};
-    alignas(64) std::atomic<std::int64_t> places_given_back{0};
-    alignas(64) std::atomic<std::int64_t> elements_taken_started{0};
-    alignas(64) std::atomic<std::int64_t> elements_refused{0};
-    alignas(64) std::atomic<std::int64_t> elements_given_back{0};
-    std::atomic<std::uint64_t> fulls{0}, spurious_fulls{0}, empties{0}, spurious_empties{0};
+// Places (a deque starts with Capacity of them) or elements (it starts with none). Places are
+// taken by pushes and reservations of places, and given back by pops and releases; elements are
+// taken by pops and reservations of elements, and given back by pushes and releases.
+struct taken_and_given_back {
+    alignas(64) std::atomic<std::int64_t> taken_started{0};
+    alignas(64) std::atomic<std::int64_t> refused{0};
+    alignas(64) std::atomic<std::int64_t> given_back{0};
+    std::atomic<std::uint64_t> refusals{0}, spurious_refusals{0};
 
-    // A call that takes `taken` places and succeeds when it gets `needed` of them; `done` runs it
-    // and returns how many of `taken` it did not use (those are refused, not given back).
+    // A call that takes `taken` and succeeds when it gets `needed` of them; `call` runs it and
+    // returns how many of `taken` it did not use (those are refused, not given back). When it is
+    // refused, fewer than `needed` were there at some moment of the call.
     template <class Call>
-    void take_places(std::int64_t taken, std::int64_t needed, std::uint32_t capacity, Call&& call) {
-        const std::int64_t refused_before = places_refused.load(), given_back_before = places_given_back.load();
-        places_taken_started.fetch_add(taken);
-        const std::int64_t unused = call();
-        if (unused == taken) {  // refused: fewer than `needed` places were free at some moment
-            const std::int64_t most_taken = places_taken_started.load() - taken - refused_before - given_back_before;
-            fulls.fetch_add(1);
-            if (most_taken + needed <= std::int64_t(capacity)) spurious_fulls.fetch_add(1);
-        }
-        places_refused.fetch_add(unused);
-    }
-    template <class Call>
-    void take_elements(std::int64_t taken, std::int64_t needed, Call&& call) {
-        const std::int64_t refused_before = elements_refused.load(), given_back_before = elements_given_back.load();
-        elements_taken_started.fetch_add(taken);
+    void take(std::int64_t taken, std::int64_t needed, std::int64_t there_at_first, Call&& call) {
+        const std::int64_t refused_before = refused.load(), given_back_before = given_back.load();
+        taken_started.fetch_add(taken);
         const std::int64_t unused = call();
         if (unused == taken) {
-            const std::int64_t most_taken = elements_taken_started.load() - taken - refused_before - given_back_before;
-            empties.fetch_add(1);
-            if (-most_taken >= needed) spurious_empties.fetch_add(1);
+            const std::int64_t most_taken = taken_started.load() - taken - refused_before - given_back_before;
+            refusals.fetch_add(1);
+            if (there_at_first - most_taken >= needed) spurious_refusals.fetch_add(1);
         }
-        elements_refused.fetch_add(unused);
+        refused.fetch_add(unused);
     }
-    // Elements count as "given back" when pushed (the taking of an element is a pop).
-    void pushed(std::int64_t elements) { elements_given_back.fetch_add(elements); }
-    void popped(std::int64_t elements) { places_given_back.fetch_add(elements); }
+};
+struct reservation_bounds {
+    taken_and_given_back places, elements;
 };
 
 template <std::uint32_t Capacity, std::uint32_t Producers, std::uint32_t Items>
@@ -561,39 +550,39 @@ void run_reservations_exactly_once(std::uint32_t consumers, std::uint64_t seed) 
                 std::int64_t pushed = 0;
                 if (kind < 4) {  // plain
                     const std::uint64_t item = make_item(p, sequence);
-                    bounds.take_places(1, 1, Capacity, [&] {
+                    bounds.places.take(1, 1, Capacity, [&] {
                         pushed = end == deque_end::front ? deque->push_front(item) : deque->push_back(item);
                         return 1 - pushed;
                     });
-                    bounds.pushed(pushed);
+                    bounds.elements.given_back.fetch_add(pushed);
                 } else if (kind < 7) {  // push_slot: a reservation, then its push (or a cancel)
                     const bool cancel = random() % 8 == 0;
-                    bounds.take_places(2, 1, Capacity, [&] {
+                    bounds.places.take(2, 1, Capacity, [&] {
                         auto guard = deque->push_slot(end);
                         if (!guard) return std::int64_t(2);
                         slots.fetch_add(1);
                         if (cancel) {
                             guard.cancel();
-                            bounds.places_given_back.fetch_add(1);
+                            bounds.places.given_back.fetch_add(1);
                             return std::int64_t(1);
                         }
                         guard.value() = make_item(p, sequence);
                         if (!guard.publish()) failed_publishes.fetch_add(1);
                         pushed = 1;
-                        bounds.pushed(1);
-                        bounds.places_given_back.fetch_add(1);  // the reservation, after its push
+                        bounds.elements.given_back.fetch_add(1);
+                        bounds.places.given_back.fetch_add(1);  // the reservation, after its push
                         return std::int64_t(0);
                     });
                 } else {  // bulk: a reservation of n places, then n pushes
                     const std::uint32_t count = std::min<std::uint32_t>(1 + random() % 4, Items - sequence);
                     for (std::uint32_t i = 0; i < count; ++i) batch[i] = make_item(p, sequence + i);
-                    bounds.take_places(2 * count, count, Capacity, [&] {
+                    bounds.places.take(2 * count, count, Capacity, [&] {
                         pushed = std::int64_t(deque->push_multiple(end, std::span<const std::uint64_t>(batch, count),
                                                                    vdsokit::batch_mode::bulk));
                         if (pushed != 0 && pushed != count) failed_publishes.fetch_add(1);
                         bulk_pushes.fetch_add(pushed != 0);
-                        bounds.pushed(pushed);
-                        bounds.places_given_back.fetch_add(pushed);
+                        bounds.elements.given_back.fetch_add(pushed);
+                        bounds.places.given_back.fetch_add(pushed);
                         return pushed ? std::int64_t(0) : std::int64_t(2 * count);
                     });
                 }
@@ -613,27 +602,27 @@ void run_reservations_exactly_once(std::uint32_t consumers, std::uint64_t seed) 
                 const std::uint32_t kind = random() % 10;
                 std::int64_t got = 0;
                 if (kind < 4) {
-                    bounds.take_elements(1, 1, [&] {
+                    bounds.elements.take(1, 1, 0, [&] {
                         got = end == deque_end::front ? deque->pop_front(out[0]) : deque->pop_back(out[0]);
                         return 1 - got;
                     });
                 } else if (kind < 7) {  // bulk: a reservation of n elements, then n pops
                     const std::int64_t count = 1 + random() % 4;
-                    bounds.take_elements(2 * count, count, [&] {
+                    bounds.elements.take(2 * count, count, 0, [&] {
                         got = std::int64_t(deque->pop_multiple(end, std::span<std::uint64_t>(out, count), vdsokit::batch_mode::bulk));
                         if (got != 0 && got != count) failed_publishes.fetch_add(1);
                         bulk_pops.fetch_add(got != 0);
-                        bounds.elements_given_back.fetch_add(got);  // the reservation, after its pops
+                        bounds.elements.given_back.fetch_add(got);  // the reservation, after its pops
                         return got ? std::int64_t(0) : 2 * count;
                     });
                 } else {  // burst: as many as there are
                     const std::int64_t count = 1 + random() % 4;
-                    bounds.take_elements(count, 1, [&] {
+                    bounds.elements.take(count, 1, 0, [&] {
                         got = std::int64_t(deque->pop_multiple(end, std::span<std::uint64_t>(out, count), vdsokit::batch_mode::burst));
                         return count - got;
                     });
                 }
-                bounds.popped(got);
+                bounds.places.given_back.fetch_add(got);
                 for (std::int64_t i = 0; i < got; ++i) ledger->record(out[i]);
                 // A bulk pop refused means fewer elements than it wanted, not none.
                 const bool bulk = kind >= 4 && kind < 7;
@@ -644,21 +633,21 @@ void run_reservations_exactly_once(std::uint32_t consumers, std::uint64_t seed) 
     }
     for (auto& thread : threads) thread.join();
     INFO("capacity " << Capacity << ": " << slots.load() << " push_slots, " << bulk_pushes.load() << " bulk pushes, "
-                     << bulk_pops.load() << " bulk pops, " << bounds.fulls.load() << " refused pushes, "
-                     << bounds.empties.load() << " refused pops");
+                     << bulk_pops.load() << " bulk pops, " << bounds.places.refusals.load() << " refused pushes, "
+                     << bounds.elements.refusals.load() << " refused pops");
     REQUIRE(failed_publishes.load() == 0);
     REQUIRE(ledger->duplicates.load() == 0);
     REQUIRE(ledger->out_of_range.load() == 0);
-    REQUIRE(bounds.spurious_fulls.load() == 0);
-    REQUIRE(bounds.spurious_empties.load() == 0);
+    REQUIRE(bounds.places.spurious_refusals.load() == 0);
+    REQUIRE(bounds.elements.spurious_refusals.load() == 0);
     REQUIRE(ledger->consumed.load() == std::uint64_t(Producers) * Items);
     REQUIRE(ledger->checksum.load() == ledger_type::expected_checksum(Producers, Items));
     REQUIRE(slots.load() > 0);
     REQUIRE(bulk_pushes.load() > 0);
     REQUIRE(bulk_pops.load() > 0);
     if (Capacity <= 8) {  // small deques are driven to both limits
-        REQUIRE(bounds.fulls.load() > 0);
-        REQUIRE(bounds.empties.load() > 0);
+        REQUIRE(bounds.places.refusals.load() > 0);
+        REQUIRE(bounds.elements.refusals.load() > 0);
     }
     REQUIRE(deque->reserved_places() == 0);
     REQUIRE(deque->reserved_elements() == 0);

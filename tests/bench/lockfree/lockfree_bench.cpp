@@ -364,41 +364,26 @@ struct deque_batches {
     producer attach_producer() { return {queue.attach_pusher()}; }
     consumer attach_consumer() { return {&queue}; }
 };
+template <vdsokit::batch_mode Mode>
 struct split_deque_batches {
-    static constexpr const char* name = "vdsokit::split_deque, bulk";
+    static constexpr const char* name =
+        Mode == vdsokit::batch_mode::bulk ? "vdsokit::split_deque, bulk" : "vdsokit::split_deque, burst";
     vdsokit::split_deque<item, capacity> queue;
     struct producer {
         vdsokit::split_deque<item, capacity>* queue;
         bool push(std::span<const item> items) {
-            return queue->push_multiple(vdsokit::deque_end::back, items, vdsokit::batch_mode::bulk) == items.size();
+            std::size_t pushed = queue->push_multiple(vdsokit::deque_end::back, items, Mode);
+            // A burst (one plain push per element) may stop part way: the rest follows at once.
+            while (Mode == vdsokit::batch_mode::burst && pushed != 0 && pushed < items.size()) {
+                vdsokit::detail::cpu_relax();
+                pushed += queue->push_multiple(vdsokit::deque_end::back, items.subspan(pushed), Mode);
+            }
+            return pushed == items.size();
         }
     };
     struct consumer {
         vdsokit::split_deque<item, capacity>* queue;
-        std::size_t pop(std::span<item> out) {
-            return queue->pop_multiple(vdsokit::deque_end::front, out, vdsokit::batch_mode::bulk);
-        }
-    };
-    producer attach_producer() { return {&queue}; }
-    consumer attach_consumer() { return {&queue}; }
-};
-// The same calls in burst mode: one plain operation per element.
-struct split_deque_bursts {
-    static constexpr const char* name = "vdsokit::split_deque, burst";
-    vdsokit::split_deque<item, capacity> queue;
-    struct producer {
-        vdsokit::split_deque<item, capacity>* queue;
-        bool push(std::span<const item> items) {  // the rest of a partial burst is pushed at once
-            for (std::size_t pushed = 0; pushed < items.size();)
-                pushed += queue->push_multiple(vdsokit::deque_end::back, items.subspan(pushed), vdsokit::batch_mode::burst);
-            return true;
-        }
-    };
-    struct consumer {
-        vdsokit::split_deque<item, capacity>* queue;
-        std::size_t pop(std::span<item> out) {
-            return queue->pop_multiple(vdsokit::deque_end::front, out, vdsokit::batch_mode::burst);
-        }
+        std::size_t pop(std::span<item> out) { return queue->pop_multiple(vdsokit::deque_end::front, out, Mode); }
     };
     producer attach_producer() { return {&queue}; }
     consumer attach_consumer() { return {&queue}; }
@@ -428,17 +413,16 @@ double batch_single_thread_ns() {
     auto consumer = queue->attach_consumer();
     constexpr int batches = 250000;
     item in[batch_size], out[batch_size], sink = 0;
-    for (int b = -batches / 10; b < batches; ++b) {  // negative: warm-up
-        for (std::size_t i = 0; i < batch_size; ++i) in[i] = item(b) * batch_size + i;
-        if (!producer.push(in) || consumer.pop(out) != batch_size) std::abort();
-        sink += out[batch_size - 1];
-    }
+    const auto run = [&](int count) {
+        for (int b = 0; b < count; ++b) {
+            for (std::size_t i = 0; i < batch_size; ++i) in[i] = item(b) * batch_size + i;
+            if (!producer.push(in) || consumer.pop(out) != batch_size) std::abort();
+            sink += out[batch_size - 1];
+        }
+    };
+    run(batches / 10);  // warm-up
     const auto start = std::chrono::steady_clock::now();
-    for (int b = 0; b < batches; ++b) {
-        for (std::size_t i = 0; i < batch_size; ++i) in[i] = item(b) * batch_size + i;
-        if (!producer.push(in) || consumer.pop(out) != batch_size) std::abort();
-        sink += out[batch_size - 1];
-    }
+    run(batches);
     const double elapsed = seconds_since(start);
     if (sink == 42) std::puts("");
     return elapsed * 1e9 / (double(batches) * batch_size);
@@ -515,6 +499,7 @@ double push_slot_single_thread_ns(Claim&& claim) {
 }
 
 void report_batches() {
+    constexpr auto bulk = vdsokit::batch_mode::bulk, burst = vdsokit::batch_mode::burst;
     struct batch_row {
         const char* name;
         double (*single)();
@@ -523,8 +508,10 @@ void report_batches() {
     };
     batch_row rows[] = {
         {deque_batches::name, batch_single_thread_ns<deque_batches>, batch_one_to_one_mops<deque_batches>, {}, {}},
-        {split_deque_batches::name, batch_single_thread_ns<split_deque_batches>, batch_one_to_one_mops<split_deque_batches>, {}, {}},
-        {split_deque_bursts::name, batch_single_thread_ns<split_deque_bursts>, batch_one_to_one_mops<split_deque_bursts>, {}, {}},
+        {split_deque_batches<bulk>::name, batch_single_thread_ns<split_deque_batches<bulk>>,
+         batch_one_to_one_mops<split_deque_batches<bulk>>, {}, {}},
+        {split_deque_batches<burst>::name, batch_single_thread_ns<split_deque_batches<burst>>,
+         batch_one_to_one_mops<split_deque_batches<burst>>, {}, {}},
         {moodycamel_batches::name, batch_single_thread_ns<moodycamel_batches>, batch_one_to_one_mops<moodycamel_batches>, {}, {}},
     };
     using deque_type = vdsokit::deque<item, capacity>;
