@@ -1446,24 +1446,37 @@ TEST_CASE("a trailing consumer takes a stream from another process, every item o
     REQUIRE(state.deque.size() == 0);
 }
 
+// Starts `survivors` processes running body(id, survivor_items, survivors) and, for `rounds`
+// rounds, kills `victims_per_round` more (running body(id, ...) for ever) at random moments; then
+// the survivors must finish on their own: a dead process never blocks them. Returns the kills;
+// `next_id` is one past the last process id.
+template <class Body>
+std::uint32_t kill_while_survivors_work(std::uint32_t rounds, std::uint32_t victims_per_round, std::uint32_t survivors,
+                                        std::uint32_t survivor_items, unsigned seed, std::atomic<std::uint32_t>& kills_done,
+                                        std::uint32_t& next_id, Body body) {
+    REQUIRE(survivors + rounds * victims_per_round <= max_processes);
+    std::vector<pid_t> survivor_pids;
+    for (std::uint32_t id = 0; id < survivors; ++id)
+        survivor_pids.push_back(spawn([&] { body(id, survivor_items, survivors); }));
+    next_id = survivors;
+    const std::uint32_t kills = vdsokit_test::kill_at_random_moments(rounds, victims_per_round, next_id, seed, [&](std::uint32_t id) {
+        return spawn([&] { body(id, max_process_items, ~0u); });
+    });
+    kills_done.store(1);
+    REQUIRE(wait_all(survivor_pids, std::chrono::seconds(120)));
+    return kills;
+}
+
 // Kills `victims_per_round` processes at random moments while `survivors` keep working. A killed
 // process loses at most the element it had popped, and costs no capacity.
 void run_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_round, std::uint32_t survivors,
                      std::uint32_t survivor_items, unsigned seed) {
     vdsokit_test::shared_memory_file file(sizeof(process_shared_state));
     auto& state = *vdsokit_test::construct_shared<process_shared_state>(file);
-    REQUIRE(survivors + rounds * victims_per_round <= max_processes);
-    std::vector<pid_t> survivor_pids;
-    for (std::uint32_t id = 0; id < survivors; ++id)
-        survivor_pids.push_back(spawn([&] { producer_consumer(file, id, survivor_items, survivors); }));
-
-    std::uint32_t next_id = survivors;
-    const std::uint32_t kills = vdsokit_test::kill_at_random_moments(rounds, victims_per_round, next_id, seed, [&](std::uint32_t id) {
-        return spawn([&] { producer_consumer(file, id, max_process_items, ~0u); });
-    });
-    state.kills_done.store(1);
-    // Survivors must finish on their own: a dead process never blocks them.
-    REQUIRE(wait_all(survivor_pids, std::chrono::seconds(120)));
+    std::uint32_t next_id = 0;
+    const std::uint32_t kills = kill_while_survivors_work(
+        rounds, victims_per_round, survivors, survivor_items, seed, state.kills_done, next_id,
+        [&](std::uint32_t id, std::uint32_t items, std::uint32_t producers) { producer_consumer(file, id, items, producers); });
     drain_into_ledger(state);
 
     const auto [lost, phantoms] = vdsokit_test::account_for_kills(state.ledger, state.confirmed, next_id, max_process_items);
@@ -1547,16 +1560,12 @@ void run_reserving_kill_rounds(std::uint32_t rounds, std::uint32_t victims_per_r
     vdsokit_test::shared_memory_file file(sizeof(reserving_process_state));
     auto& state = *vdsokit_test::construct_shared<reserving_process_state>(file);
     constexpr std::uint32_t survivors = 2;
-    REQUIRE(survivors + rounds * victims_per_round <= max_processes);
-    std::vector<pid_t> survivor_pids;
-    for (std::uint32_t id = 0; id < survivors; ++id)
-        survivor_pids.push_back(spawn([&] { reserving_producer_consumer(file, id, survivor_items, survivors); }));
-    std::uint32_t next_id = survivors;
-    const std::uint32_t kills = vdsokit_test::kill_at_random_moments(rounds, victims_per_round, next_id, seed, [&](std::uint32_t id) {
-        return spawn([&] { reserving_producer_consumer(file, id, max_process_items, ~0u); });
-    });
-    state.kills_done.store(1);
-    REQUIRE(wait_all(survivor_pids, std::chrono::seconds(120)));
+    std::uint32_t next_id = 0;
+    const std::uint32_t kills = kill_while_survivors_work(
+        rounds, victims_per_round, survivors, survivor_items, seed, state.kills_done, next_id,
+        [&](std::uint32_t id, std::uint32_t items, std::uint32_t producers) {
+            reserving_producer_consumer(file, id, items, producers);
+        });
 
     // Quiescent now (survivors exited, victims dead): what the dead left reserved, then reclaimed.
     const std::uint32_t leaked_places = state.deque.reserved_places(), leaked_elements = state.deque.reserved_elements();
