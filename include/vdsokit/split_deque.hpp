@@ -13,8 +13,9 @@
 //
 // Design: a circular version of Herlihy, Luchangco and Moir's array deque (ICDCS 2003) whose cells
 // carry the position they stand for.
-//  - A cell is a 16-byte word {meta, value}; meta = lap (30 bits) | version (30 bits) |
-//    reserving | push_front_pending | pop_back_pending | has_data. Cell i stands for position
+//  - A cell is a 16-byte word {meta, value}; meta = lap (30 bits) | version (29 bits) |
+//    elements_reserving | places_reserving | push_front_pending | pop_back_pending | has_data.
+//    Cell i stands for position
 //    lap * Capacity + i. The version grows with every CAS of the cell (the ABA tag). A push writes
 //    both halves with a 16-byte CAS; every other CAS keeps the value and so swaps only the meta
 //    half (8 bytes, cheaper): the value never changes without a new version, so an unchanged
@@ -39,13 +40,14 @@
 //    push_front) are one cell: one CAS, one winner. Empty and full are reported only from a
 //    two-cell snapshot checked stable, so never spuriously (while reservations are in use,
 //    reserved places and elements count as taken: see push_slot).
-//  - Reservations (push_slot, bulk batches) are counts of places and of elements in one word of
-//    their own that only reservations write. They are the one thing both ends share, and plain
-//    operations read it only when a cell carries the reserving flag, which every reservation
-//    sets on the cells at both ends and every operation passes on while the count is not zero.
-//    A reservation counts itself, flags the ends (which also makes any operation that read them
-//    before fail its CAS), then checks the cells: full and empty leave reserved places and
-//    elements out. The details are at reserve().
+//  - Reservations (push_slot, bulk batches) are a count of places and a count of elements, each
+//    in a word of its own that only reservations write: pushes' reservations and pops' share no
+//    word. Plain operations read a count only when a cell carries its flag, which a reservation
+//    sets on the cells at its end (the back for places, the front for elements) and operations
+//    there pass on while the count is not zero. A reservation counts itself, flags the cells
+//    (which also makes any operation that read them before fail its CAS; the other end's cells
+//    too once push_front, or pop_back, has been used), then checks the cells: full and empty
+//    leave reserved places and elements out. The details are at reserve().
 //
 // Progress: obstruction-free. Alone, an operation finishes in a bounded number of steps (plus a
 // walk from a stale hint, at most about 2 * Capacity cells). A push and a pop at the same end can
@@ -72,8 +74,8 @@
 // those places stay unusable and those elements stay in the deque, unseen, until
 // reclaim_leaked_reservations() at a quiescent point; it loses at most the batch it had popped.
 //
-// Limits: Capacity is a power of two <= 2^30. Versions are 30 bits: a thread stalled between
-// reading a cell and its CAS for exactly a multiple of 2^30 changes of that cell could CAS on a
+// Limits: Capacity is a power of two <= 2^30. Versions are 29 bits: a thread stalled between
+// reading a cell and its CAS for exactly a multiple of 2^29 changes of that cell could CAS on a
 // recycled word. Cells are read as two 8-byte atomic loads and written with a 16-byte CAS (or an
 // 8-byte one of the meta half); a torn read can only make the CAS fail.
 //
@@ -141,13 +143,14 @@ public:
         if constexpr (Capacity >= 4 * prefetch_distance)
             if (back % cells_per_line == 0) prefetch_for_write(&cell(back + prefetch_distance));
         const cell_snapshot target = load(back);
-        // A reserving flag on either cell sends the push down the general loop, which reads the
-        // reservations.
-        if ((target.meta & (lap_bits | has_data | pop_back_pending | reserving)) == lap_field(back)) {
-            const std::uint64_t below = load_meta(back - 1) & (lap_bits | has_data | reserving);
+        // A places_reserving flag on either cell sends the push down the general loop, which reads
+        // the count of reserved places.
+        if ((target.meta & (lap_bits | has_data | pop_back_pending | places_reserving)) == lap_field(back)) {
+            const std::uint64_t below = load_meta(back - 1) & (lap_bits | has_data | places_reserving);
             if (below == lap_field(back - 1 + Capacity) || below == (lap_field(back - 1) | has_data)) {
                 StepHook::at(split_step::push_back_located);
-                if (replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending), to_word_bits(value)})) {
+                if (replace(back, target,
+                            {meta_for(back, target.meta, has_data, push_front_pending | elements_reserving), to_word_bits(value)})) {
                     StepHook::at(split_step::push_back_done);
                     back_hint_.store(back + 1, std::memory_order_relaxed);
                     return true;
@@ -198,13 +201,13 @@ public:
         bool publish() noexcept {
             if (deque_ == nullptr) return false;
             const bool pushed = deque_->push_reserved(end_, value_);
-            deque_->release(place_unit, 1);
+            deque_->release(reserved_kind::places, 1);
             deque_ = nullptr;
             return pushed;
         }
         void cancel() noexcept {
             if (deque_ == nullptr) return;
-            deque_->release(place_unit, 1);
+            deque_->release(reserved_kind::places, 1);
             deque_ = nullptr;
         }
 
@@ -220,7 +223,7 @@ public:
         T value_{};
     };
     [[nodiscard]] push_slot_guard push_slot(deque_end end) noexcept {
-        if (!reserve(place_unit, 1)) return {};
+        if (!reserve(reserved_kind::places, 1)) return {};
         return push_slot_guard(this, end);
     }
 
@@ -232,12 +235,12 @@ public:
     // becomes visible on its own. burst: as many as fit.
     std::size_t push_multiple(deque_end end, std::span<const T> items, batch_mode mode) noexcept {
         if (mode == batch_mode::burst) return push_burst(end, items);
-        if (items.empty() || items.size() > max_batch || !reserve(place_unit, std::uint32_t(items.size()))) return 0;
-        // The places are given back together at the end (one write of the shared count instead
-        // of one per element): until then those already filled count twice.
+        if (items.empty() || items.size() > max_batch || !reserve(reserved_kind::places, std::uint32_t(items.size()))) return 0;
+        // The places are given back together at the end (one write of the count instead of one
+        // per element): until then those already filled count twice.
         std::size_t pushed = 0;
         while (pushed < items.size() && push_reserved(end, items[pushed])) ++pushed;
-        release(place_unit, std::uint32_t(items.size()));
+        release(reserved_kind::places, std::uint32_t(items.size()));
         return pushed;  // items.size(), unless reclaim_leaked_reservations() took the places away
     }
     // Pops up to out.size() elements from `end`, nearest the end first. bulk: out.size() or none,
@@ -245,23 +248,26 @@ public:
     // at the same end may interleave with them. burst: as many as there are.
     std::size_t pop_multiple(deque_end end, std::span<T> out, batch_mode mode) noexcept {
         if (mode == batch_mode::burst) return pop_burst(end, out);
-        if (out.empty() || out.size() > max_batch || !reserve(element_unit, std::uint32_t(out.size()))) return 0;
+        if (out.empty() || out.size() > max_batch || !reserve(reserved_kind::elements, std::uint32_t(out.size()))) return 0;
         std::size_t popped = 0;
         while (popped < out.size() &&
                (end == deque_end::back ? pop_back_for(out[popped], true)
                                        : pop_front_contended(front_hint_.load(std::memory_order_relaxed), out[popped], true)))
             ++popped;
-        release(element_unit, std::uint32_t(out.size()));
+        release(reserved_kind::elements, std::uint32_t(out.size()));
         return popped;
     }
 
     // Places and elements reserved right now.
-    [[nodiscard]] std::uint32_t reserved_places() const noexcept { return places_in(reservations_.load(std::memory_order_acquire)); }
-    [[nodiscard]] std::uint32_t reserved_elements() const noexcept { return elements_in(reservations_.load(std::memory_order_acquire)); }
+    [[nodiscard]] std::uint32_t reserved_places() const noexcept { return count_in(reserved_places_.load(std::memory_order_acquire)); }
+    [[nodiscard]] std::uint32_t reserved_elements() const noexcept { return count_in(reserved_elements_.load(std::memory_order_acquire)); }
     // A process that dies holding reservations (a push_slot guard, or inside a bulk batch) leaves
     // them reserved: the only capacity a death can cost. Call this only at a quiescent point,
     // when no push_slot guard is held and no batch runs anywhere: it drops every reservation.
-    void reclaim_leaked_reservations() noexcept { reservations_.store(0, std::memory_order_release); }
+    void reclaim_leaked_reservations() noexcept {
+        reserved_places_.fetch_and(far_end_in_use, std::memory_order_seq_cst);
+        reserved_elements_.fetch_and(far_end_in_use, std::memory_order_seq_cst);
+    }
 
     // As many as fit (pushes) or as there are (pops), one element at a time, nearest the end
     // first for pops; items pushed at the front end up in reverse order, as with push_front.
@@ -413,7 +419,7 @@ public:
 
     static constexpr std::uint64_t vdsokit_layout_fingerprint() noexcept {
         return fingerprint_builder{}
-            .add("vdsokit::split_deque/2")
+            .add("vdsokit::split_deque/3")
             .add(layout_fingerprint<T>)
             .add(Capacity)
             .add(sizeof(basic_split_deque))
@@ -432,12 +438,13 @@ private:
     // snapshot.
     [[gnu::always_inline]] bool pop_front_from(std::uint64_t front, T& out) noexcept {
         const std::uint64_t meta = load_meta(front);
-        if ((meta & (lap_bits | has_data | push_front_pending | reserving)) == (lap_field(front) | has_data)) {
+        if ((meta & (lap_bits | has_data | push_front_pending | elements_reserving)) == (lap_field(front) | has_data)) {
             const std::uint64_t value = load_value(front);
-            if ((load_meta(front - 1) & (lap_bits | reserving)) == lap_field(front - 1 + Capacity)) {
+            if ((load_meta(front - 1) & (lap_bits | elements_reserving)) == lap_field(front - 1 + Capacity)) {
                 StepHook::at(split_step::pop_front_located);
-                // The cell moves to the far side of the window; pop_back_pending stays.
-                if (replace_meta(front, meta, meta_for(front + Capacity, meta, 0, pop_back_pending))) {
+                // The cell moves to the far side of the window; pop_back_pending and
+                // places_reserving stay.
+                if (replace_meta(front, meta, meta_for(front + Capacity, meta, 0, pop_back_pending | places_reserving))) {
                     StepHook::at(split_step::pop_front_done);
                     front_hint_.store(front + 1, std::memory_order_relaxed);
                     out = from_word_bits<T>(value);
@@ -458,6 +465,7 @@ private:
     // pop_back and push_front: always the general loop (two CASes). `holds_reservation`: the
     // caller reserved the element (place) this takes, so the others' reservations do not concern it.
     bool pop_back_for(T& out, bool holds_reservation) noexcept {
+        note_far_end_in_use(reserved_elements_);
         std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
         randomized_backoff backoff;
         for (;;) {
@@ -471,11 +479,12 @@ private:
                 backoff.pause();
                 continue;
             }
-            const std::uint64_t reserved = reservations_.load(std::memory_order_acquire);
-            const std::uint64_t flag = reserved != 0 ? reserving : 0;
-            if (!holds_reservation && elements_in(reserved) != 0) {  // C(back-1-reserved) must hold an element too
-                const boundary_claim claim = claim_boundary(back - 1 - elements_in(reserved), true, back - 1, target.meta,
-                                                            back, neighbour.meta, reserved);
+            // Reads both counts (places: it moves the back; elements: its claim) and writes both flags.
+            const std::uint64_t elements = reserved_elements_.load(std::memory_order_acquire);
+            const std::uint64_t flag = reserving_flags(reserved_places_.load(std::memory_order_acquire), elements);
+            if (!holds_reservation && count_in(elements) != 0) {  // C(back-1-reserved) must hold an element too
+                const boundary_claim claim = claim_boundary(reserved_kind::elements, back - 1 - count_in(elements), back - 1,
+                                                            target.meta, back, neighbour.meta, elements);
                 if (claim == boundary_claim::refused) return false;
                 if (claim == boundary_claim::lost) {
                     backoff.pause();
@@ -502,6 +511,7 @@ private:
     }
 
     bool push_front_for(const T& value, bool holds_reservation) noexcept {
+        note_far_end_in_use(reserved_places_);
         std::uint64_t front = front_hint_.load(std::memory_order_relaxed);
         randomized_backoff backoff;
         for (;;) {
@@ -513,11 +523,12 @@ private:
                 backoff.pause();
                 continue;
             }
-            const std::uint64_t reserved = reservations_.load(std::memory_order_acquire);
-            const std::uint64_t flag = reserved != 0 ? reserving : 0;
-            if (!holds_reservation && places_in(reserved) != 0) {  // the place reserved-many beyond ours must be free too
-                const boundary_claim claim = claim_boundary(front - 1 - places_in(reserved) + Capacity, false, front - 1,
-                                                            target.meta, front, neighbour.meta, reserved);
+            // Reads both counts (elements: it moves the front; places: its claim) and writes both flags.
+            const std::uint64_t places = reserved_places_.load(std::memory_order_acquire);
+            const std::uint64_t flag = reserving_flags(places, reserved_elements_.load(std::memory_order_acquire));
+            if (!holds_reservation && count_in(places) != 0) {  // the place reserved-many beyond ours must be free too
+                const boundary_claim claim = claim_boundary(reserved_kind::places, front - 1 - count_in(places) + Capacity,
+                                                            front - 1, target.meta, front, neighbour.meta, places);
                 if (claim == boundary_claim::refused) return false;
                 if (claim == boundary_claim::lost) {
                     backoff.pause();
@@ -561,11 +572,12 @@ private:
                 backoff.pause();
                 continue;
             }
-            const std::uint64_t reserved = reservations_.load(std::memory_order_acquire);
-            const std::uint64_t flag = reserved != 0 ? reserving : 0;
-            if (!holds_reservation && places_in(reserved) != 0) {  // the place reserved-many beyond ours must be free too
-                const boundary_claim claim = claim_boundary(back + places_in(reserved), false, back, target.meta, back - 1,
-                                                            neighbour.meta, reserved);
+            // It reads (and passes on) only the places' flag, and keeps the elements' one.
+            const std::uint64_t places = reserved_places_.load(std::memory_order_acquire);
+            const std::uint64_t flag = count_in(places) != 0 ? places_reserving : 0;
+            if (!holds_reservation && count_in(places) != 0) {  // the place reserved-many beyond ours must be free too
+                const boundary_claim claim = claim_boundary(reserved_kind::places, back + count_in(places), back, target.meta,
+                                                            back - 1, neighbour.meta, places);
                 if (claim == boundary_claim::refused) return false;
                 if (claim == boundary_claim::lost) {
                     backoff.pause();
@@ -581,7 +593,9 @@ private:
                 StepHook::at(split_step::push_back_bumped);
             }
             // Clears pop_back_pending, keeps push_front_pending.
-            if (!replace(back, target, {meta_for(back, target.meta, has_data, push_front_pending) | flag, to_word_bits(value)})) {
+            if (!replace(back, target,
+                         {meta_for(back, target.meta, has_data, push_front_pending | elements_reserving) | flag,
+                          to_word_bits(value)})) {
                 backoff.pause();
                 continue;
             }
@@ -602,11 +616,12 @@ private:
                 backoff.pause();
                 continue;
             }
-            const std::uint64_t reserved = reservations_.load(std::memory_order_acquire);
-            const std::uint64_t flag = reserved != 0 ? reserving : 0;
-            if (!holds_reservation && elements_in(reserved) != 0) {  // C(front+reserved) must hold an element too
-                const boundary_claim claim = claim_boundary(front + elements_in(reserved), true, front, target.meta, front - 1,
-                                                            neighbour.meta, reserved);
+            // It reads (and passes on) only the elements' flag, and keeps the places' one.
+            const std::uint64_t elements = reserved_elements_.load(std::memory_order_acquire);
+            const std::uint64_t flag = count_in(elements) != 0 ? elements_reserving : 0;
+            if (!holds_reservation && count_in(elements) != 0) {  // C(front+reserved) must hold an element too
+                const boundary_claim claim = claim_boundary(reserved_kind::elements, front + count_in(elements), front,
+                                                            target.meta, front - 1, neighbour.meta, elements);
                 if (claim == boundary_claim::refused) return false;
                 if (claim == boundary_claim::lost) {
                     backoff.pause();
@@ -622,7 +637,8 @@ private:
                 StepHook::at(split_step::pop_front_bumped);
             }
             // The cell moves to the far side of the window; clears push_front_pending.
-            if (!replace_meta(front, target.meta, meta_for(front + Capacity, target.meta, 0, pop_back_pending) | flag)) {
+            if (!replace_meta(front, target.meta,
+                              meta_for(front + Capacity, target.meta, 0, pop_back_pending | places_reserving) | flag)) {
                 backoff.pause();
                 continue;
             }
@@ -633,65 +649,89 @@ private:
         }
     }
 
-    // Reservations: the count of reserved places (low half) and elements (high half) in one word
-    // that only reservations write, on its own cache line.
+    // Reservations: reserved places and reserved elements are counted in two words, each on its
+    // own cache line. Places matter only to pushes, elements only to pops, so in FIFO use (pushes
+    // at the back, pops at the front) producers' reservations and consumers' ones share no line.
+    // Only reservations change a count. Bit 63 of each word is set for good by the first
+    // push_front (places) or pop_back (elements): the end where that word's far-end operation
+    // works (see below).
     //
-    // Why the inlined paths (push_back, pop_front) need not read it: an operation that read a
-    // nonzero count writes the reserving flag into every cell it CASes, so while the count is not
-    // zero the cell an end was last moved through carries it, and the next operation there
-    // takes the general loop, which reads the count.
+    // Why the inlined paths need not read the counts: each count has a flag bit in the cells,
+    // places_reserving at the back (push_back reads it) and elements_reserving at the front
+    // (pop_front reads it). A reservation sets it on the two cells of its near end (the back for
+    // places, the front for elements). Every operation that moves an end reads the count of that
+    // end's flag and writes the flag into the cells it CASes when the count is not zero, clearing
+    // it otherwise: push_back and pop_back (the back) read places, pop_front and push_front (the
+    // front) read elements. A CAS that did not read a count keeps that count's flag as it was, and
+    // a bump only adds flags. So while a count is not zero, a cell its end was last moved through
+    // carries its flag, and the next push_back (pop_front) there takes the general loop. A flag
+    // left over after the count went back to zero costs one later operation that loop.
     //
-    // Why the count is never overcommitted: a reservation adds itself to the count, then bumps
-    // (and flags) the four cells the operations at both ends are about to CAS, then checks from
-    // the cells that the places (elements) are there for every reservation counted. An operation
-    // reads the count after its cells; one that read the cells before the bump fails its CAS, and
-    // one that read them after sees the new count. From then on an operation takes its target
-    // only if the place (element) `count` beyond it is free (present) too, and bumps that
-    // boundary cell first: when only one is left, the boundary is the target of the same
-    // operation at the other end, so a push at each end (a pop at each end) cannot both take the
-    // last unreserved place (element).
-    static constexpr std::uint64_t place_unit = 1, element_unit = std::uint64_t(1) << 32;
-    static std::uint32_t places_in(std::uint64_t reserved) noexcept { return std::uint32_t(reserved); }
-    static std::uint32_t elements_in(std::uint64_t reserved) noexcept { return std::uint32_t(reserved >> 32); }
+    // Why a count is never overcommitted: a reservation adds itself to the count, then bumps (and
+    // flags) the cells the operations it concerns are about to CAS, then checks from the cells
+    // that the places (elements) are there for every reservation counted. An operation reads the
+    // count after its cells; one that read the cells before the bump fails its CAS, and one that
+    // read them after sees the new count. From then on an operation takes its target only if the
+    // place (element) `count` beyond it is free (present) too, and bumps that boundary cell first:
+    // when only one is left, the boundary is the target of the same operation at the other end,
+    // so a push at each end (a pop at each end) cannot both take the last unreserved place
+    // (element).
+    //   The far end (the front for places, the back for elements) is bumped only once bit 63 says
+    // push_front (pop_back) has been used. The first of those sets the bit with a read-modify-write
+    // of the word before it reads its cells, and both read the count after their cells: so a
+    // reservation counted before that write sees the bit and bumps their cells, and one counted
+    // after it is seen by their count read (all writes to one word are in one order).
+    enum class reserved_kind { places, elements };
+    static constexpr std::uint64_t far_end_in_use = std::uint64_t(1) << 63, count_bits = (std::uint64_t(1) << 32) - 1;
+    static std::uint32_t count_in(std::uint64_t word) noexcept { return std::uint32_t(word & count_bits); }
+    std::atomic<std::uint64_t>& counted(reserved_kind kind) noexcept {
+        return kind == reserved_kind::places ? reserved_places_ : reserved_elements_;
+    }
+    static constexpr std::uint64_t flag_of(reserved_kind kind) noexcept {
+        return kind == reserved_kind::places ? places_reserving : elements_reserving;
+    }
+    // The flags written by an operation that moves the front or the back and read both counts.
+    static std::uint64_t reserving_flags(std::uint64_t places, std::uint64_t elements) noexcept {
+        return (count_in(places) != 0 ? places_reserving : 0) | (count_in(elements) != 0 ? elements_reserving : 0);
+    }
+    static void note_far_end_in_use(std::atomic<std::uint64_t>& word) noexcept {
+        if (!(word.load(std::memory_order_relaxed) & far_end_in_use)) word.fetch_or(far_end_in_use, std::memory_order_seq_cst);
+    }
 
-    bool reserve(std::uint64_t unit, std::uint32_t count) noexcept {
-        const std::uint64_t amount = unit * count;
+    bool reserve(reserved_kind kind, std::uint32_t count) noexcept {
+        std::atomic<std::uint64_t>& word = counted(kind);
         randomized_backoff backoff;
         for (;;) {
-            std::uint64_t others = reservations_.load(std::memory_order_acquire);
+            std::uint64_t others = word.load(std::memory_order_acquire);
             // Checked before counting too, and counted only onto the count checked (a CAS): so a
-            // half of the word never exceeds Capacity and never carries into the other.
-            if (!available(unit, count_of(unit, others) + std::uint64_t(count))) {
-                if (reservations_.load(std::memory_order_acquire) == others) return false;
+            // count never exceeds Capacity.
+            if (!available(kind, std::uint64_t(count_in(others)) + count)) {
+                if (word.load(std::memory_order_acquire) == others) return false;
                 backoff.pause();
                 continue;
             }
-            if (!reservations_.compare_exchange_strong(others, others + amount, std::memory_order_seq_cst,
-                                                       std::memory_order_relaxed))
+            if (!word.compare_exchange_strong(others, others + count, std::memory_order_seq_cst, std::memory_order_relaxed))
                 continue;
             StepHook::at(split_step::reserve_counted);
-            flag_ends();
+            flag_ends(kind, (others & far_end_in_use) != 0);
             StepHook::at(split_step::reserve_flagged);
-            if (available(unit, count_of(unit, reservations_.load(std::memory_order_acquire)))) return true;
+            if (available(kind, count_in(word.load(std::memory_order_acquire)))) return true;
             // Others reserved meanwhile, or took the room before they saw us: give it back and
             // look again.
-            reservations_.fetch_sub(amount, std::memory_order_seq_cst);
+            word.fetch_sub(count, std::memory_order_seq_cst);
             backoff.pause();
         }
     }
-    void release(std::uint64_t unit, std::uint32_t count) noexcept {
-        reservations_.fetch_sub(unit * count, std::memory_order_seq_cst);
-    }
-    static std::uint64_t count_of(std::uint64_t unit, std::uint64_t reserved) noexcept {
-        return unit == place_unit ? places_in(reserved) : elements_in(reserved);
+    void release(reserved_kind kind, std::uint32_t count) noexcept {
+        counted(kind).fetch_sub(count, std::memory_order_seq_cst);
     }
     // Whether, in one snapshot of the cells, `total` places are free (elements are present).
-    bool available(std::uint64_t unit, std::uint64_t total) const noexcept {
+    bool available(reserved_kind kind, std::uint64_t total) const noexcept {
         if (total == 0) return true;
         if (total > Capacity) return false;
         for (;;) {
             cell_snapshot below, at;
-            if (unit == place_unit) {
+            if (kind == reserved_kind::places) {
                 std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
                 find_back(back, below, at);
                 const std::uint64_t last = back + total - 1, meta = load_meta(last);
@@ -706,48 +746,52 @@ private:
             }
         }
     }
-    // Bumps and flags C(B-1), C(B), C(F-1) and C(F), each pair as found together (once when the
-    // deque is empty and the pairs are the same cells, unchanged since).
-    void flag_ends() noexcept {
+    // Bumps and flags C(B-1) and C(B) for places, C(F-1) and C(F) for elements, and with
+    // `far_end_too` the other end's pair, each pair as found together (once when the deque is
+    // empty and the pairs are the same cells, unchanged since).
+    void flag_ends(reserved_kind kind, bool far_end_too) noexcept {
+        const std::uint64_t flag = flag_of(kind);
         randomized_backoff backoff;
         std::uint64_t back = back_hint_.load(std::memory_order_relaxed);
-        cell_snapshot back_below, back_at;
-        for (;; backoff.pause()) {
+        cell_snapshot back_below{}, back_at{};
+        const bool flag_back = kind == reserved_kind::places || far_end_too;
+        while (flag_back) {
             find_back(back, back_below, back_at);
-            const std::uint64_t at_flagged = bumped(back_at.meta, reserving), below_flagged = bumped(back_below.meta, reserving);
+            const std::uint64_t at_flagged = bumped(back_at.meta, flag), below_flagged = bumped(back_below.meta, flag);
             if (replace_meta(back, back_at.meta, at_flagged) && replace_meta(back - 1, back_below.meta, below_flagged)) {
                 back_at.meta = at_flagged, back_below.meta = below_flagged;
                 break;
             }
+            backoff.pause();
         }
+        if (kind == reserved_kind::places && !far_end_too) return;
         for (std::uint64_t front = front_hint_.load(std::memory_order_relaxed);; backoff.pause()) {
             cell_snapshot below, at;
             find_front(front, below, at);
-            if (front == back && at.meta == back_at.meta && below.meta == back_below.meta) break;
-            if (replace_meta(front, at.meta, bumped(at.meta, reserving)) &&
-                replace_meta(front - 1, below.meta, bumped(below.meta, reserving)))
+            if (flag_back && front == back && at.meta == back_at.meta && below.meta == back_below.meta) break;
+            if (replace_meta(front, at.meta, bumped(at.meta, flag)) && replace_meta(front - 1, below.meta, bumped(below.meta, flag)))
                 break;
         }
     }
 
-    // An operation that found others' reservations takes its target only if the boundary cell,
-    // `reserved` beyond it, also has a free place (`element` false) or an element: it bumps it,
-    // or reports refused when the boundary, its target and neighbour (which fix the end) and the
-    // count are unchanged around that read. When Capacity - 1 are reserved and the deque is empty
-    // (pushes) or full (pops), the boundary is the neighbour: it is bumped as read, and
-    // `neighbour_meta` follows.
+    // An operation that found others' reservations of `kind` takes its target only if the
+    // boundary cell, `count` beyond it, also has a free place (places) or an element: it bumps
+    // it, or reports refused when the boundary, its target and neighbour (which fix the end) and
+    // the count word (`word`, as read) are unchanged around that read. When Capacity - 1 are
+    // reserved and the deque is empty (pushes) or full (pops), the boundary is the neighbour: it
+    // is bumped as read, and `neighbour_meta` follows.
     enum class boundary_claim { claimed, lost, refused };
-    boundary_claim claim_boundary(std::uint64_t boundary, bool element, std::uint64_t target, std::uint64_t target_meta,
-                                  std::uint64_t neighbour, std::uint64_t& neighbour_meta, std::uint64_t reserved) noexcept {
+    boundary_claim claim_boundary(reserved_kind kind, std::uint64_t boundary, std::uint64_t target, std::uint64_t target_meta,
+                                  std::uint64_t neighbour, std::uint64_t& neighbour_meta, std::uint64_t word) noexcept {
         const bool is_neighbour = ((boundary ^ neighbour) & (Capacity - 1)) == 0;
         const std::uint64_t meta = is_neighbour ? neighbour_meta : load_meta(boundary);
-        if (lap_distance(meta, boundary) == 0 && bool(meta & has_data) == element) {
-            if (!replace_meta(boundary, meta, bumped(meta, reserving))) return boundary_claim::lost;
-            if (is_neighbour) neighbour_meta = bumped(meta, reserving);
+        if (lap_distance(meta, boundary) == 0 && bool(meta & has_data) == (kind == reserved_kind::elements)) {
+            if (!replace_meta(boundary, meta, bumped(meta, flag_of(kind)))) return boundary_claim::lost;
+            if (is_neighbour) neighbour_meta = bumped(meta, flag_of(kind));
             return boundary_claim::claimed;
         }
         if (load_meta(target) == target_meta && load_meta(neighbour) == neighbour_meta &&
-            reservations_.load(std::memory_order_acquire) == reserved)
+            counted(kind).load(std::memory_order_acquire) == word)
             return boundary_claim::refused;
         return boundary_claim::lost;
     }
@@ -757,11 +801,12 @@ private:
                                       : push_front_for(value, true);
     }
 
-    // meta: lap (bits 34..63) | version (bits 4..33) | reserving | push_front_pending |
-    // pop_back_pending | has_data
-    static constexpr std::uint64_t has_data = 1, pop_back_pending = 2, push_front_pending = 4, reserving = 8;
-    static constexpr unsigned version_shift = 4, lap_shift = 34;
-    static constexpr std::uint64_t version_mask = ((std::uint64_t(1) << 30) - 1) << version_shift;
+    // meta: lap (bits 34..63) | version (bits 5..33) | elements_reserving | places_reserving |
+    // push_front_pending | pop_back_pending | has_data
+    static constexpr std::uint64_t has_data = 1, pop_back_pending = 2, push_front_pending = 4, places_reserving = 8,
+                                   elements_reserving = 16;
+    static constexpr unsigned version_shift = 5, lap_shift = 34;
+    static constexpr std::uint64_t version_mask = ((std::uint64_t(1) << 29) - 1) << version_shift;
     static constexpr std::uint64_t lap_mask = (std::uint64_t(1) << 30) - 1;
     static constexpr unsigned capacity_log2 = __builtin_ctz(Capacity);
     // How far ahead push_back asks for its cells: four cache lines, and at most a quarter of the
@@ -886,7 +931,8 @@ private:
 
     alignas(64) std::atomic<std::uint64_t> front_hint_{0};
     alignas(64) std::atomic<std::uint64_t> back_hint_{0};
-    alignas(64) std::atomic<std::uint64_t> reservations_{0};
+    alignas(64) std::atomic<std::uint64_t> reserved_places_{0};
+    alignas(64) std::atomic<std::uint64_t> reserved_elements_{0};
     alignas(64) std::array<lockfree_wide_word, Capacity> cells_{};
 };
 

@@ -681,7 +681,9 @@ struct chosen_step_hook {
         while (!go->load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 };
-using hooked_deque = vdsokit::detail::basic_split_deque<std::uint64_t, 4, chosen_step_hook>;
+template <std::uint32_t Capacity>
+using hooked_split_deque = vdsokit::detail::basic_split_deque<std::uint64_t, Capacity, chosen_step_hook>;
+using hooked_deque = hooked_split_deque<4>;
 
 template <class Operation>
 std::thread start_stopping_thread(split_step step, const std::atomic<bool>& go, Operation operation) {
@@ -696,6 +698,16 @@ std::thread start_stopping_thread(split_step step, const std::atomic<bool>& go, 
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     REQUIRE(chosen_step_hook::stopped.load() == before + 1);  // else the step was never reached
     return thread;
+}
+
+// Pops every element at the front and requires exactly `items`, in order.
+void require_pops(auto& deque, std::initializer_list<std::uint64_t> items) {
+    std::uint64_t item = 0;
+    for (std::uint64_t want : items) {
+        REQUIRE(deque.pop_front(item));
+        REQUIRE(item == want);
+    }
+    REQUIRE_FALSE(deque.pop_front(item));
 }
 
 TEST_CASE("with one unreserved place left, a push at the back and one at the front cannot both take it",
@@ -715,12 +727,7 @@ TEST_CASE("with one unreserved place left, a push at the back and one at the fro
     REQUIRE_FALSE(victim_pushed);
     REQUIRE(guard.publish());
     REQUIRE(deque->reserved_places() == 0);
-    std::uint64_t item = 0;
-    for (std::uint64_t want : {5, 1, 2, 3}) {
-        REQUIRE(deque->pop_front(item));
-        REQUIRE(item == want);
-    }
-    REQUIRE_FALSE(deque->pop_front(item));
+    require_pops(*deque, {5, 1, 2, 3});
 }
 
 TEST_CASE("with one unreserved element left, a pop at the front and one at the back cannot both take it",
@@ -776,11 +783,103 @@ TEST_CASE("a push that read its cells before a reservation was counted cannot ta
     batch_go.store(true);
     batch.join();
     REQUIRE(batch_pushed == 2);
+    require_pops(*deque, {1, 2, 3, 4});
+}
+
+// Reservations bump the far end's cells (the front for places, the back for elements) only once
+// push_front (pop_back) has been used: the first one marks its count's word before reading its
+// cells, so a reservation counted after that mark bumps its cells. Here that first operation is
+// stopped between reading its cells and its CAS while a batch reserves every place (element)
+// left; the two ends' cells are distinct.
+TEST_CASE("the first push_front, stopped before its CAS, cannot take a place reserved meanwhile", "[split_deque]") {
+    auto deque = std::make_unique<hooked_deque>();
+    REQUIRE(deque->push_back(1));
+    REQUIRE(deque->push_back(2));  // two places left
+    std::atomic<bool> victim_go{false}, batch_go{false};
+    bool victim_pushed = true;
+    std::thread victim = start_stopping_thread(split_step::push_front_located, victim_go, [&] { victim_pushed = deque->push_front(9); });
+    std::size_t batch_pushed = 0;
+    std::thread batch = start_stopping_thread(split_step::push_back_located, batch_go, [&] {  // granted, at its first push
+        const std::uint64_t items[] = {3, 4};
+        batch_pushed = deque->push_multiple(deque_end::back, items, vdsokit::batch_mode::bulk);
+    });
+    victim_go.store(true);
+    victim.join();
+    REQUIRE_FALSE(victim_pushed);
+    batch_go.store(true);
+    batch.join();
+    REQUIRE(batch_pushed == 2);
+    require_pops(*deque, {1, 2, 3, 4});
+}
+
+TEST_CASE("the first pop_back, stopped before its CAS, cannot take an element reserved meanwhile", "[split_deque]") {
+    auto deque = std::make_unique<hooked_deque>();
+    REQUIRE(deque->push_back(1));
+    REQUIRE(deque->push_back(2));
+    std::atomic<bool> victim_go{false}, batch_go{false};
+    bool victim_popped = true;
+    std::thread victim = start_stopping_thread(split_step::pop_back_located, victim_go, [&] {
+        std::uint64_t item = 0;
+        victim_popped = deque->pop_back(item);
+    });
+    std::uint64_t batch_out[2] = {0, 0};
+    std::size_t batch_popped = 0;
+    std::thread batch = start_stopping_thread(split_step::pop_front_located, batch_go, [&] {  // granted, at its first pop
+        batch_popped = deque->pop_multiple(deque_end::front, batch_out, vdsokit::batch_mode::bulk);
+    });
+    victim_go.store(true);
+    victim.join();
+    REQUIRE_FALSE(victim_popped);
+    batch_go.store(true);
+    batch.join();
+    REQUIRE(batch_popped == 2);
+    REQUIRE(batch_out[0] == 1);
+    REQUIRE(batch_out[1] == 2);
+    REQUIRE(deque->size() == 0);
+}
+
+// A reservation's flag must stay on the cells at its end while it is held: passed on by the
+// operations that move that end (they read its count) and kept by every CAS that does not read
+// it. The two inlined paths are the ones that keep the other end's flag; each test is built so
+// that if they dropped it, a plain push_back (pop_front) would take a reserved place (element).
+TEST_CASE("pop_front keeps the flag of reserved places on the cell it pops", "[split_deque]") {
+    auto deque = std::make_unique<hooked_deque>();
+    auto first = deque->push_slot(deque_end::back), second = deque->push_slot(deque_end::back),
+         third = deque->push_slot(deque_end::back);  // three places reserved, one left
+    REQUIRE(deque->push_back(1));
     std::uint64_t item = 0;
-    for (std::uint64_t want : {1, 2, 3, 4}) {
-        REQUIRE(deque->pop_front(item));
-        REQUIRE(item == want);
-    }
+    REQUIRE(deque->pop_front(item));  // the back's last cell, which carries the flag
+    REQUIRE(deque->push_back(2));
+    REQUIRE_FALSE(deque->push_back(3));
+    first.value() = 7, second.value() = 8, third.value() = 9;
+    REQUIRE(first.publish());
+    REQUIRE(second.publish());
+    REQUIRE(third.publish());
+    require_pops(*deque, {2, 7, 8, 9});
+}
+
+TEST_CASE("push_back keeps the flag of reserved elements on the cell it fills", "[split_deque]") {
+    auto deque = std::make_unique<hooked_deque>();
+    for (std::uint64_t item : {1, 2, 3, 4}) REQUIRE(deque->push_back(item));
+    std::atomic<bool> batch_go{false};
+    std::uint64_t batch_out[3] = {};
+    std::size_t batch_popped = 0;
+    std::thread batch = start_stopping_thread(split_step::pop_front_located, batch_go, [&] {  // three reserved, granted
+        batch_popped = deque->pop_multiple(deque_end::front, batch_out, vdsokit::batch_mode::bulk);
+    });
+    std::uint64_t item = 0;
+    REQUIRE(deque->pop_front(item));
+    REQUIRE(item == 1);
+    REQUIRE(deque->push_back(5));  // into the front's last cell, which carries the flag
+    REQUIRE(deque->pop_front(item));
+    REQUIRE(item == 2);
+    REQUIRE_FALSE(deque->pop_front(item));
+    batch_go.store(true);
+    batch.join();
+    REQUIRE(batch_popped == 3);
+    REQUIRE(batch_out[0] == 3);
+    REQUIRE(batch_out[1] == 4);
+    REQUIRE(batch_out[2] == 5);
 }
 
 // A thread stopped for ever while it holds a reservation blocks nobody and costs at most what it
@@ -793,7 +892,7 @@ const char* step_name(split_step step);
 
 void run_with_stopped_reserver(split_step step) {
     constexpr std::uint32_t capacity = 64;
-    auto deque = std::make_unique<vdsokit::detail::basic_split_deque<std::uint64_t, capacity, chosen_step_hook>>();
+    auto deque = std::make_unique<hooked_split_deque<capacity>>();
     std::atomic<bool> go{false};
     std::size_t batch_pushed = 0;
     const std::uint64_t batch_items[] = {make_item(3, 0), make_item(3, 1), make_item(3, 2)};
