@@ -762,28 +762,35 @@ TEST_CASE("with one unreserved element left, a pop at the front and one at the b
     REQUIRE(deque->size() == 0);
 }
 
-TEST_CASE("a push that read its cells before a reservation was counted cannot take a reserved place",
-          "[split_deque]") {
+// Two places left; `victim` pushes one and is stopped at `victim_step`, between reading its cells
+// and its CAS, while a bulk push of two reserves both and is granted (stopped at its first push).
+// The victim must then fail, and the batch push both.
+template <class Push>
+void require_stopped_push_loses_to_reservation(split_step victim_step, Push victim) {
     auto deque = std::make_unique<hooked_deque>();
     REQUIRE(deque->push_back(1));
-    REQUIRE(deque->push_back(2));  // two places left
+    REQUIRE(deque->push_back(2));
     std::atomic<bool> victim_go{false}, batch_go{false};
     bool victim_pushed = true;
-    // Stopped on the uncontended path, between reading its cells and its CAS.
-    std::thread victim = start_stopping_thread(split_step::push_back_located, victim_go, [&] { victim_pushed = deque->push_back(9); });
-    // A bulk push of two, stopped after its reservation, at its first push.
+    std::thread victim_thread = start_stopping_thread(victim_step, victim_go, [&] { victim_pushed = victim(*deque); });
     std::size_t batch_pushed = 0;
     std::thread batch = start_stopping_thread(split_step::push_back_located, batch_go, [&] {
         const std::uint64_t items[] = {3, 4};
         batch_pushed = deque->push_multiple(deque_end::back, items, vdsokit::batch_mode::bulk);
     });
     victim_go.store(true);
-    victim.join();
+    victim_thread.join();
     REQUIRE_FALSE(victim_pushed);
     batch_go.store(true);
     batch.join();
     REQUIRE(batch_pushed == 2);
     require_pops(*deque, {1, 2, 3, 4});
+}
+
+TEST_CASE("a push that read its cells before a reservation was counted cannot take a reserved place",
+          "[split_deque]") {
+    // Stopped on the uncontended path.
+    require_stopped_push_loses_to_reservation(split_step::push_back_located, [](hooked_deque& deque) { return deque.push_back(9); });
 }
 
 // Reservations bump the far end's cells (the front for places, the back for elements) only once
@@ -792,24 +799,7 @@ TEST_CASE("a push that read its cells before a reservation was counted cannot ta
 // stopped between reading its cells and its CAS while a batch reserves every place (element)
 // left; the two ends' cells are distinct.
 TEST_CASE("the first push_front, stopped before its CAS, cannot take a place reserved meanwhile", "[split_deque]") {
-    auto deque = std::make_unique<hooked_deque>();
-    REQUIRE(deque->push_back(1));
-    REQUIRE(deque->push_back(2));  // two places left
-    std::atomic<bool> victim_go{false}, batch_go{false};
-    bool victim_pushed = true;
-    std::thread victim = start_stopping_thread(split_step::push_front_located, victim_go, [&] { victim_pushed = deque->push_front(9); });
-    std::size_t batch_pushed = 0;
-    std::thread batch = start_stopping_thread(split_step::push_back_located, batch_go, [&] {  // granted, at its first push
-        const std::uint64_t items[] = {3, 4};
-        batch_pushed = deque->push_multiple(deque_end::back, items, vdsokit::batch_mode::bulk);
-    });
-    victim_go.store(true);
-    victim.join();
-    REQUIRE_FALSE(victim_pushed);
-    batch_go.store(true);
-    batch.join();
-    REQUIRE(batch_pushed == 2);
-    require_pops(*deque, {1, 2, 3, 4});
+    require_stopped_push_loses_to_reservation(split_step::push_front_located, [](hooked_deque& deque) { return deque.push_front(9); });
 }
 
 TEST_CASE("the first pop_back, stopped before its CAS, cannot take an element reserved meanwhile", "[split_deque]") {
