@@ -41,7 +41,7 @@
 //    two-cell snapshot checked stable, so never spuriously (while reservations are in use,
 //    reserved places and elements count as taken: see push_slot).
 //  - Reservations (push_slot, bulk batches) are a count of places and a count of elements, each
-//    in a word of its own that only reservations write: pushes' reservations and pops' share no
+//    in a word of its own that only reservations change: pushes' reservations and pops' share no
 //    word. Plain operations read a count only when a cell carries its flag, which a reservation
 //    sets on the cells at its end (the back for places, the front for elements) and operations
 //    there pass on while the count is not zero. A reservation counts itself, flags the cells
@@ -656,9 +656,9 @@ private:
     // Reservations: reserved places and reserved elements are counted in two words, each on its
     // own cache line. Places matter only to pushes, elements only to pops, so in FIFO use (pushes
     // at the back, pops at the front) producers' reservations and consumers' ones share no line.
-    // Only reservations change a count. Bit 63 of each word is set for good by the first
-    // push_front (places) or pop_back (elements): the end where that word's far-end operation
-    // works (see below).
+    // Only reservations change a count. Bit 63 of each word records for good that its far end is
+    // in use: the places word's once any push_front has run, the elements word's once any
+    // pop_back has (see below).
     //
     // Why the inlined paths need not read the counts: each count has a flag bit in the cells,
     // places_reserving at the back (push_back reads it) and elements_reserving at the front
