@@ -81,17 +81,17 @@ public:
         }
         // Publishes everything claimed so far with one store-release; returns how many.
         std::uint32_t submit() noexcept {
-            const std::uint32_t published = ring_->tail_.load(std::memory_order_relaxed);
             ring_->tail_.store(tail_, std::memory_order_release);
-            return tail_ - published;
+            const std::uint32_t count = tail_ - published_;
+            published_ = tail_;
+            return count;
         }
-        [[nodiscard]] std::uint32_t unsubmitted() const noexcept {
-            return tail_ - ring_->tail_.load(std::memory_order_relaxed);
-        }
+        [[nodiscard]] std::uint32_t unsubmitted() const noexcept { return tail_ - published_; }
 
     private:
         spsc_ring* ring_;
         std::uint32_t tail_;
+        std::uint32_t published_ = tail_;  // kept here: submit() never reads the line the consumer polls
         std::uint32_t cached_head_;
     };
 
@@ -121,9 +121,11 @@ public:
             ring_->head_.store(head_, std::memory_order_release);
         }
         [[nodiscard]] bool pop(T& out) noexcept {
-            const T* entry = peek();
-            if (entry == nullptr) return false;
-            out = *entry;
+            if (cached_tail_ == head_) {
+                cached_tail_ = ring_->tail_.load(std::memory_order_acquire);
+                if (cached_tail_ == head_) return false;
+            }
+            out = ring_->entries_[head_ & mask];
             advance(1);
             return true;
         }

@@ -37,7 +37,10 @@ TEST_CASE("an spsc ring makes claimed entries visible only on submit", "[ring]")
     REQUIRE(producer.push(1));
     *producer.claim() = 2;
     REQUIRE(consumer.ready() == 0);
+    REQUIRE(producer.unsubmitted() == 2);
     REQUIRE(producer.submit() == 2);
+    REQUIRE(producer.unsubmitted() == 0);
+    REQUIRE(producer.submit() == 0);
     REQUIRE(consumer.ready() == 2);
     const std::uint32_t burst[3] = {3, 4, 5};
     REQUIRE(producer.push_burst(burst) == 2);  // full at 4

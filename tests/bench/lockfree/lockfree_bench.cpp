@@ -88,19 +88,27 @@ struct vdsokit_mpmc_ring_adapter {
     bool push(item v) { return queue.push(v); }
     bool pop(item& v) { return queue.pop(v); }
 };
-struct vdsokit_spsc_ring_adapter {  // one producer and one consumer only; submit per push
+// One producer and one consumer only; submit per push. Each thread holds its own handle, as a
+// process of an SQ/CQ pair would (a handle's private tail and cached head stay in its registers).
+struct vdsokit_spsc_ring_adapter {
     static constexpr const char* name = "vdsokit::spsc_ring";
     static constexpr bool multi = false;
-    vdsokit::spsc_ring<item, capacity> queue;
-    // Each handle on its own cache line: they belong to different threads (or processes).
-    alignas(64) vdsokit::spsc_ring<item, capacity>::producer producer{queue};
-    alignas(64) vdsokit::spsc_ring<item, capacity>::consumer consumer{queue};
-    bool push(item v) {
-        if (!producer.push(v)) return false;
-        producer.submit();
-        return true;
-    }
-    bool pop(item& v) { return consumer.pop(v); }
+    using ring_type = vdsokit::spsc_ring<item, capacity>;
+    ring_type queue;
+    struct producer {
+        ring_type::producer handle;
+        bool push(item v) {
+            if (!handle.push(v)) return false;
+            handle.submit();
+            return true;
+        }
+    };
+    struct consumer {
+        ring_type::consumer handle;
+        bool pop(item& v) { return handle.pop(v); }
+    };
+    producer attach_producer() { return {ring_type::producer(queue)}; }
+    consumer attach_consumer() { return {ring_type::consumer(queue)}; }
 };
 struct xenium_vyukov_adapter {
     static constexpr const char* name = "xenium vyukov_bounded_queue";
