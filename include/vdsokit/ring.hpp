@@ -109,7 +109,7 @@ public:
         }
         // The i-th ready entry, read in place; valid until advance() passes it.
         [[nodiscard]] const T* peek(std::uint32_t i = 0) noexcept {
-            if (i >= ready()) {
+            if (i >= cached_tail_ - head_) {  // one look at the shared tail, only when the cache falls short
                 cached_tail_ = ring_->tail_.load(std::memory_order_acquire);
                 if (i >= cached_tail_ - head_) return nullptr;
             }
@@ -121,11 +121,9 @@ public:
             ring_->head_.store(head_, std::memory_order_release);
         }
         [[nodiscard]] bool pop(T& out) noexcept {
-            if (cached_tail_ == head_) {
-                cached_tail_ = ring_->tail_.load(std::memory_order_acquire);
-                if (cached_tail_ == head_) return false;
-            }
-            out = ring_->entries_[head_ & mask];
+            const T* entry = peek();
+            if (entry == nullptr) return false;
+            out = *entry;
             advance(1);
             return true;
         }

@@ -55,6 +55,9 @@ TEST_CASE("an spsc ring makes claimed entries visible only on submit", "[ring]")
     REQUIRE(out[2] == 4);
     REQUIRE(global_ring.dropped() == 1);
     REQUIRE(global_ring.size() == 0);
+    REQUIRE(consumer.peek() == nullptr);
+    std::uint32_t value = 0;
+    REQUIRE_FALSE(consumer.pop(value));
 }
 
 TEST_CASE("an spsc ring delivers a threaded stream in order", "[ring][stress]") {
