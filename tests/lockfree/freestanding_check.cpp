@@ -16,6 +16,7 @@ constinit vdsokit::deque<message, 64> freestanding_deque;        // elements in 
 constinit vdsokit::deque<std::uint64_t, 64> freestanding_small_deque;  // elements in the cells
 constinit vdsokit::split_deque<std::uint64_t, 64> freestanding_split_deque;
 constinit vdsokit::spsc_ring<message, 64> freestanding_ring;
+constinit vdsokit::spsc_ring<std::uint64_t, 1024> freestanding_wide_ring;  // large enough to trail
 constinit vdsokit::mpmc_ring<std::uint64_t, 64> freestanding_mpmc_ring;
 constinit vdsokit::seqlock<message> freestanding_seqlock;
 constinit vdsokit::shared_event freestanding_event;
@@ -57,6 +58,11 @@ bool vdsokit_check_rings(message* inout, std::size_t count) {
     bool ok = producer.push(inout[0]) && producer.push_burst({inout, count}) > 0;
     producer.submit();
     ok = ok && consumer.pop(inout[0]) && consumer.pop_burst({inout, count}) > 0;
+    vdsokit::spsc_ring<message, 64>::trailing_consumer trailing(freestanding_ring);
+    ok = ok && (trailing.ready() > 0 || trailing.peek() == nullptr);
+    std::uint64_t wide_value = 0;
+    vdsokit::spsc_ring<std::uint64_t, 1024>::trailing_consumer trailing_wide(freestanding_wide_ring);
+    ok = ok && (trailing_wide.pop(wide_value) || trailing_wide.pop_burst({&wide_value, 1}) == 0);
     std::uint64_t value = 0;
     return ok && freestanding_mpmc_ring.push(1) && freestanding_mpmc_ring.pop(value);
 }

@@ -2,6 +2,7 @@
 // processes that map the same memfd at different addresses.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,11 +62,23 @@ TEST_CASE("an spsc ring makes claimed entries visible only on submit", "[ring]")
     REQUIRE_FALSE(consumer.pop(value));
 }
 
-TEST_CASE("an spsc ring delivers a threaded stream in order", "[ring][stress]") {
-    auto ring = std::make_unique<vdsokit::spsc_ring<std::uint64_t, 64>>();
-    constexpr std::uint64_t items = 2000000 / vdsokit_test::stress_divisor;
+// A small xorshift generator: the tests' random choices are reproducible.
+struct xorshift {
+    std::uint32_t state;
+    std::uint32_t operator()() {
+        state ^= state << 13, state ^= state >> 17, state ^= state << 5;
+        return state;
+    }
+};
+
+// The consumer reads in every way it can (pop, bursts, peek + advance), the producer pushes
+// bursts and submits them; every value must arrive once, in order.
+template <std::uint32_t Capacity, class Consumer>
+void check_threaded_stream(std::uint64_t items, std::uint32_t seed) {
+    using ring_type = vdsokit::spsc_ring<std::uint64_t, Capacity>;
+    auto ring = std::make_unique<ring_type>();
     std::thread producer_thread([&] {
-        vdsokit::spsc_ring<std::uint64_t, 64>::producer producer(*ring);
+        typename ring_type::producer producer(*ring);
         std::uint64_t batch[7];
         for (std::uint64_t next = 0; next < items;) {
             std::size_t want = 0;
@@ -73,16 +87,160 @@ TEST_CASE("an spsc ring delivers a threaded stream in order", "[ring][stress]") 
             if (producer.submit() == 0) std::this_thread::yield();
         }
     });
-    vdsokit::spsc_ring<std::uint64_t, 64>::consumer consumer(*ring);
+    Consumer consumer(*ring);
+    xorshift random{seed};
     std::uint64_t expected = 0, out[5];
     bool in_order = true;
     while (expected < items) {
-        const std::size_t got = consumer.pop_burst(out);
+        std::size_t got = 0;
+        switch (random() % 3) {
+            case 0:
+                got = consumer.pop(out[0]) ? 1 : 0;
+                break;
+            case 1:
+                got = consumer.pop_burst(out);
+                break;
+            default:
+                for (; got < 5 && consumer.peek(std::uint32_t(got)) != nullptr; ++got)
+                    out[got] = *consumer.peek(std::uint32_t(got));
+                consumer.advance(std::uint32_t(got));
+        }
         for (std::size_t i = 0; i < got; ++i) in_order = in_order && out[i] == expected++;
         if (got == 0) std::this_thread::yield();
     }
     producer_thread.join();
     REQUIRE(in_order);
+    REQUIRE(consumer.ready() == 0);
+}
+
+TEST_CASE("an spsc ring delivers a threaded stream in order", "[ring][stress]") {
+    constexpr std::uint64_t items = 2000000 / vdsokit_test::stress_divisor;
+    using small = vdsokit::spsc_ring<std::uint64_t, 64>;
+    using large = vdsokit::spsc_ring<std::uint64_t, 1024>;
+    SECTION("plain consumer") { check_threaded_stream<64, small::consumer>(items, 1); }
+    SECTION("trailing consumer, capacity 64") { check_threaded_stream<64, small::trailing_consumer>(items, 2); }
+    SECTION("trailing consumer, capacity 1024") { check_threaded_stream<1024, large::trailing_consumer>(items, 3); }
+    SECTION("trailing consumer, capacity 8: it is the plain consumer") {
+        check_threaded_stream<8, vdsokit::spsc_ring<std::uint64_t, 8>::trailing_consumer>(items / 4, 4);
+    }
+}
+
+TEST_CASE("a trailing consumer stays behind a streaming producer and takes the rest when it stops", "[ring]") {
+    using ring_type = vdsokit::spsc_ring<std::uint64_t, 1024>;
+    auto ring = std::make_unique<ring_type>();
+    ring_type::producer producer(*ring);
+    const auto push = [&](std::uint64_t first, std::uint64_t count) {
+        for (std::uint64_t value = first; value < first + count; ++value) REQUIRE(producer.push(value));
+        producer.submit();
+    };
+    std::uint64_t next = 0;
+    const auto take = [&](auto& consumer, std::uint32_t count) {
+        bool in_order = true;
+        for (std::uint32_t i = 0; i < count; ++i) {
+            std::uint64_t value = 0;
+            in_order = in_order && consumer.pop(value) && value == next++;
+        }
+        return in_order;
+    };
+
+    ring_type::trailing_consumer trailing(*ring);
+    push(0, 600);  // the tail moved far since the consumer's last look: the producer is streaming
+    const std::uint32_t first_look = trailing.ready();
+    INFO("first look: " << first_look << " of 600");
+    CHECK(first_look > 0);
+    CHECK(first_look < 600);  // it left the lines near the tail to the producer
+    REQUIRE(take(trailing, first_look));
+    // The tail has not moved since: the producer stopped, so the consumer takes the rest.
+    REQUIRE(trailing.ready() == 600 - first_look);
+    REQUIRE(take(trailing, 600 - first_look));
+    REQUIRE(trailing.ready() == 0);
+
+    // A few lines' worth, too close to trail behind: one short wait for more, none comes, and
+    // the consumer takes them all.
+    push(600, 20);
+    REQUIRE(trailing.ready() == 20);
+    REQUIRE(take(trailing, 20));
+    // Less than a line since the last look (as one thread that pushes and pops sees): no wait.
+    for (std::uint64_t round = 0; round < 1000; ++round) {
+        push(620 + round, 1);
+        REQUIRE(trailing.ready() == 1);
+        REQUIRE(take(trailing, 1));
+    }
+
+    // A look never takes back what ready() reported: the tail moves on while the cache holds
+    // entries that a look at the new tail alone would leave to the producer.
+    push(next, 200);
+    const std::uint32_t trailed = trailing.ready();
+    REQUIRE(take(trailing, trailed));
+    const std::uint32_t held = trailing.ready();
+    REQUIRE(held == 200 - trailed);
+    push(next + held, 100);
+    std::uint64_t out[300];
+    const std::size_t got = trailing.pop_burst(out);
+    CHECK(got >= held);
+    bool burst_in_order = true;
+    for (std::size_t i = 0; i < got; ++i) burst_in_order = burst_in_order && out[i] == next++;
+    REQUIRE(burst_in_order);
+    while (trailing.ready() != 0) REQUIRE(take(trailing, trailing.ready()));
+
+    // The plain consumer sees everything that is published.
+    ring_type::consumer plain(*ring);
+    push(next, 600);
+    REQUIRE(plain.ready() == 600);
+    REQUIRE(take(plain, 600));
+}
+
+// Random pushes, submits and reads on one thread against a model: a consumer never sees what is
+// not submitted, never sees less than before without consuming, and loses nothing.
+template <class Consumer>
+void check_against_model(std::uint32_t seed) {
+    using ring_type = vdsokit::spsc_ring<std::uint64_t, 256>;
+    auto ring = std::make_unique<ring_type>();
+    typename ring_type::producer producer(*ring);
+    Consumer consumer(*ring);
+    xorshift random{seed};
+    std::uint64_t pushed = 0, submitted = 0, consumed = 0;
+    std::uint32_t last_ready = 0;
+    bool right = true;
+    for (int step = 0; step < 200000; ++step) {
+        const std::uint32_t choice = random() % 8;
+        if (choice < 3) {  // push a burst of 1 to 40, as far as it fits
+            const std::uint64_t want = 1 + random() % 40;
+            std::uint64_t values[40];
+            for (std::uint64_t i = 0; i < want; ++i) values[i] = pushed + i;
+            pushed += producer.push_burst(std::span(values, want));
+            right = right && pushed - consumed <= 256;
+        } else if (choice == 3) {
+            submitted += producer.submit();
+            right = right && submitted == pushed;
+        } else {
+            const std::uint32_t ready = consumer.ready();
+            right = right && ready <= submitted - consumed && ready >= last_ready;
+            std::uint64_t out[16];
+            const std::size_t got = choice == 4 ? consumer.pop_burst(out) : (consumer.pop(out[0]) ? 1 : 0);
+            // What ready() reported stays ready: a read takes at least that much.
+            right = right && got >= (choice == 4 ? std::min<std::size_t>(ready, 16) : std::min<std::size_t>(ready, 1));
+            for (std::size_t i = 0; i < got; ++i) right = right && out[i] == consumed++;
+            right = right && consumed <= submitted;
+            last_ready = consumer.ready();
+        }
+        if (!right) break;
+    }
+    submitted += producer.submit();
+    std::uint64_t value = 0;
+    for (int looks = 0; consumed < submitted && looks < 4; ++looks)
+        while (consumer.pop(value)) right = right && value == consumed++;
+    INFO("seed " << seed << ": pushed " << pushed << ", submitted " << submitted << ", consumed " << consumed);
+    REQUIRE(right);
+    REQUIRE(consumed == submitted);
+}
+
+TEST_CASE("spsc ring consumers agree with a FIFO model under random pushes, submits and reads", "[ring]") {
+    using ring_type = vdsokit::spsc_ring<std::uint64_t, 256>;
+    for (std::uint32_t seed = 1; seed <= 4; ++seed) {
+        check_against_model<ring_type::consumer>(seed);
+        check_against_model<ring_type::trailing_consumer>(seed);
+    }
 }
 
 TEST_CASE("an mpmc ring accounts for every item with two producers and two consumers", "[ring][stress]") {
@@ -166,6 +324,44 @@ TEST_CASE("processes at different addresses ping-pong through rings and sleep on
     REQUIRE(wait_child(child) == 0);
     REQUIRE(all_right);
     REQUIRE(parent_pair.child_view.load() != reinterpret_cast<std::uintptr_t>(file.parent_view()));
+}
+
+struct streamed_ring {
+    vdsokit::spsc_ring<std::uint64_t, 1024> ring;
+    std::atomic<std::uint64_t> child_view;
+};
+
+TEST_CASE("a trailing consumer takes a stream from another process in order, and all of it once the producer is killed",
+          "[ring][process]") {
+    vdsokit_test::shared_memory_file file(sizeof(streamed_ring));
+    streamed_ring& parent_view = *vdsokit_test::construct_shared<streamed_ring>(file);
+    const pid_t child = vdsokit_test::spawn([&] {
+        auto& own = *static_cast<streamed_ring*>(file.map());
+        if (static_cast<void*>(&own) == file.parent_view()) _exit(90);
+        own.child_view.store(reinterpret_cast<std::uintptr_t>(&own));
+        vdsokit::spsc_ring<std::uint64_t, 1024>::producer producer(own.ring);
+        std::uint64_t batch[5];
+        for (std::uint64_t next = 0;;) {  // streams until it is killed, mid-burst or mid-submit
+            for (std::uint64_t i = 0; i < 5; ++i) batch[i] = next + i;
+            next += producer.push_burst(batch);
+            producer.submit();
+        }
+    });
+    vdsokit::spsc_ring<std::uint64_t, 1024>::trailing_consumer consumer(parent_view.ring);
+    constexpr std::uint64_t before_kill = 300000;
+    std::uint64_t expected = 0, value = 0;
+    bool in_order = true;
+    while (expected < before_kill)
+        if (consumer.pop(value)) in_order = in_order && value == expected++;
+    kill(child, SIGKILL);
+    REQUIRE(wait_child(child) == 128 + SIGKILL);
+    // The producer is gone mid-stream: every entry it submitted arrives, and then the ring is empty.
+    while (consumer.pop(value)) in_order = in_order && value == expected++;
+    INFO(expected << " entries arrived");
+    REQUIRE(in_order);
+    REQUIRE(parent_view.ring.size() == 0);
+    REQUIRE(consumer.ready() == 0);
+    REQUIRE(parent_view.child_view.load() != reinterpret_cast<std::uintptr_t>(file.parent_view()));
 }
 
 TEST_CASE("futex_wait wakes a sleeper in another process and reports value changes and timeouts", "[futex][process]") {
