@@ -885,11 +885,35 @@ contender contender_for() {
 
 }  // namespace
 
+// The one-direction queues at 1P1C, repetition by repetition, each with the line transfer
+// measured just before it: on a machine whose state changes within a run, this attributes
+// every figure to the state it saw.
+void report_spsc_by_repetition() {
+    std::printf("1P1C, M items/s, each repetition measuring every queue in turn right after the line "
+                "transfer:\n\n| line ns | %s | %s | %s | %s |\n|---:|---:|---:|---:|---:|\n",
+                vdsokit_spsc_ring_adapter::name, vdsokit_spsc_ring_trailing_adapter::name,
+                boost_spsc_adapter::name, vdsokit_mpmc_ring_adapter::name);
+    for (int r = 0; r < repetitions; ++r) {
+        const double line = line_transfer_ns();
+        std::printf("| %.0f | %.1f | %.1f | %.1f | %.1f |\n", line,
+                    measure_throughput<vdsokit_spsc_ring_adapter>(1, 1).mops,
+                    measure_throughput<vdsokit_spsc_ring_trailing_adapter>(1, 1).mops,
+                    measure_throughput<boost_spsc_adapter>(1, 1).mops,
+                    measure_throughput<vdsokit_mpmc_ring_adapter>(1, 1).mops);
+        std::fflush(stdout);
+    }
+}
+
 int main(int argc, char** argv) {
     if (argc > 1) repetitions = std::max(1, std::atoi(argv[1]));
     const bool round_trips_only = argc > 2 && std::string(argv[2]) == "round-trips";
     if (argc > 2 && std::string(argv[2]) == "batches") {
         report_batches();
+        return 0;
+    }
+    if (argc > 2 && std::string(argv[2]) == "spsc") {
+        std::thread([] {}).join();
+        report_spsc_by_repetition();
         return 0;
     }
     std::vector<row> rows;
