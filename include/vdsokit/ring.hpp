@@ -43,16 +43,18 @@ class spsc_ring {
                   "vdsokit: ring capacity must be a power of two between 2 and 2^31.");
 
     // trailing_consumer's policy (declared ahead of the handles that use it): how far behind a
-    // streaming producer it stays (16 lines of entries, or an eighth of a smaller ring), how long it waits for it (32 pauses between polls of the tail,
-    // 0.6 us on the test VM: every poll costs the producer a line transfer) and how many looks it
-    // skips at most after waits the producer did not use.
+    // streaming producer it stays (the entries that fill 16 lines, or an eighth of a smaller
+    // ring), how long it waits for it (32 pauses between polls of the tail, 0.6 us on the test
+    // VM: every poll costs the producer a line transfer), how many looks it skips at most after
+    // waits the producer did not use, and how large a ring must be for it to trail at all.
     static constexpr std::uint32_t entries_per_line = sizeof(T) >= 64 ? 1 : std::uint32_t(64 / sizeof(T));
     static constexpr std::uint32_t trail_distance = [] {
-        const std::size_t lines_worth = 1024 / sizeof(T), eighth = Capacity / 8;
+        const std::size_t lines_worth = (1024 + sizeof(T) - 1) / sizeof(T), eighth = Capacity / 8;
         const std::size_t distance = lines_worth < eighth ? lines_worth : eighth;
         return std::uint32_t(distance > 0 ? distance : 1);
     }();
     static constexpr std::uint32_t trailing_poll_pauses = 32, max_trailing_polls = 4, max_looks_to_skip = 1024;
+    static constexpr bool rings_long_enough_to_trail = std::size_t(Capacity) * sizeof(T) >= 8 * 64;
 
     struct no_trailing_state {};
     struct trailing_state {
@@ -77,8 +79,9 @@ class spsc_ring {
             --state.looks_to_skip;
             return {tail, state};
         }
+        // (tail is past head here: it moved a line since the last look, which cached no further.)
         const std::uint32_t waited_ahead = state.waited_below - head;
-        if (tail == head || (waited_ahead != 0 && waited_ahead <= Capacity)) return {tail, state};
+        if (waited_ahead != 0 && waited_ahead <= Capacity) return {tail, state};
         state.waited_below = tail;
         for (std::uint32_t polls = 0; polls < max_trailing_polls; ++polls) {
             for (std::uint32_t i = 0; i < trailing_poll_pauses; ++i) detail::cpu_relax();
@@ -91,8 +94,9 @@ class spsc_ring {
             }
             if (slowed) {
                 if (polls == 0) {  // it did not use the wait: skip the next 1, 2, 4 ... looks
-                    state.looks_to_skip = state.looks_to_skip_after_idle_wait;
-                    if (state.looks_to_skip_after_idle_wait < max_looks_to_skip) state.looks_to_skip_after_idle_wait *= 2;
+                    std::uint32_t& next_skip = state.looks_to_skip_after_idle_wait;
+                    state.looks_to_skip = next_skip;
+                    if (next_skip < max_looks_to_skip) next_skip *= 2;
                 }
                 break;
             }
@@ -168,7 +172,7 @@ public:
     template <bool Trailing>
     class basic_consumer;
     using consumer = basic_consumer<false>;
-    // A consumer that keeps a few dozen cache lines behind a producer that is streaming, and
+    // A consumer that keeps about 16 cache lines behind a producer that is streaming, and
     // reads lines the producer has left. A consumer that keeps up reads each line while the
     // producer is still writing it, and each write then waits for the line to come back; with
     // the shared tail it polls, that is two line transfers per entry. 1P1C on the test VM
@@ -179,11 +183,11 @@ public:
     // The price is latency while the producer streams. A look at the tail that finds it less
     // than trail_distance ahead waits for it, at most max_trailing_polls * trailing_poll_pauses
     // pauses (2.4 us on the test VM, plus a line transfer per poll), and never again for an entry
-    // that was there when that wait began. No wait when the consumer has caught up, when the
-    // tail moved less than a cache line of entries since the last look (so one thread that
-    // pushes and pops, or a ping-pong, never waits), or for a while after a wait whose first
-    // poll saw it move less than that. A stopped producer only ends a wait. Below 8 lines of
-    // entries it is the plain consumer.
+    // that was there when that wait began. No wait when the tail moved less than a cache line of
+    // entries since the last look (so a ping-pong, or one thread that pushes less than a line
+    // between pops, never waits), or for a while after a wait whose first poll saw it move less
+    // than that. A stopped producer only ends a wait. A ring of less than 8 lines of entries
+    // has no room to trail in: there it is the plain consumer.
     using trailing_consumer = basic_consumer<true>;
 
     template <bool Trailing>
@@ -192,7 +196,7 @@ public:
         explicit basic_consumer(spsc_ring& ring) noexcept
             : ring_(&ring), head_(ring.head_.load(std::memory_order_relaxed)),
               cached_tail_(ring.tail_.load(std::memory_order_acquire)) {
-            if constexpr (trails) trailing_.tail_at_last_look = cached_tail_;
+            if constexpr (trails) trailing_.tail_at_last_look = trailing_.waited_below = cached_tail_;
         }
 
         // Entries published and not yet consumed (looks at the shared tail when the cache runs dry).
@@ -235,7 +239,7 @@ public:
         }
 
     private:
-        static constexpr bool trails = Trailing && Capacity >= 8 * entries_per_line;
+        static constexpr bool trails = Trailing && rings_long_enough_to_trail;
 
         // Load-acquires the shared tail into the cache. A trailing consumer may take less of it.
         void look() noexcept {
