@@ -885,21 +885,21 @@ contender contender_for() {
 
 }  // namespace
 
-// The one-direction queues at 1P1C, repetition by repetition, each with the line transfer
-// measured just before it: on a machine whose state changes within a run, this attributes
-// every figure to the state it saw.
-void report_spsc_by_repetition() {
+// Queues at 1P1C, repetition by repetition, each repetition measuring them in turn right after
+// the line transfer: on a machine whose state changes within a run, this attributes every figure
+// to the state it saw.
+template <class... Adapters>
+void report_by_repetition() {
     std::printf("1P1C, M items/s, each repetition measuring every queue in turn right after the line "
-                "transfer:\n\n| line ns | %s | %s | %s | %s |\n|---:|---:|---:|---:|---:|\n",
-                vdsokit_spsc_ring_adapter::name, vdsokit_spsc_ring_trailing_adapter::name,
-                boost_spsc_adapter::name, vdsokit_mpmc_ring_adapter::name);
+                "transfer:\n\n| line ns |");
+    (std::printf(" %s |", Adapters::name), ...);
+    std::printf("\n|---:|");
+    (((void)sizeof(Adapters), std::printf("---:|")), ...);
+    std::printf("\n");
     for (int r = 0; r < repetitions; ++r) {
-        const double line = line_transfer_ns();
-        std::printf("| %.0f | %.1f | %.1f | %.1f | %.1f |\n", line,
-                    measure_throughput<vdsokit_spsc_ring_adapter>(1, 1).mops,
-                    measure_throughput<vdsokit_spsc_ring_trailing_adapter>(1, 1).mops,
-                    measure_throughput<boost_spsc_adapter>(1, 1).mops,
-                    measure_throughput<vdsokit_mpmc_ring_adapter>(1, 1).mops);
+        std::printf("| %.0f |", line_transfer_ns());
+        (std::printf(" %.1f |", measure_throughput<Adapters>(1, 1).mops), ...);
+        std::printf("\n");
         std::fflush(stdout);
     }
 }
@@ -911,9 +911,14 @@ int main(int argc, char** argv) {
         report_batches();
         return 0;
     }
-    if (argc > 2 && std::string(argv[2]) == "spsc") {
+    if (argc > 2 && (std::string(argv[2]) == "spsc" || std::string(argv[2]) == "split")) {
         std::thread([] {}).join();
-        report_spsc_by_repetition();
+        if (std::string(argv[2]) == "spsc")
+            report_by_repetition<vdsokit_spsc_ring_adapter, vdsokit_spsc_ring_trailing_adapter, boost_spsc_adapter,
+                                 vdsokit_mpmc_ring_adapter>();
+        else
+            report_by_repetition<vdsokit_split_deque_adapter, vdsokit_split_deque_trailing_adapter,
+                                 moodycamel_adapter, xenium_vyukov_adapter>();
         return 0;
     }
     std::vector<row> rows;
