@@ -352,8 +352,14 @@ TEST_CASE("a trailing consumer takes a stream from another process in order, and
     constexpr std::uint64_t before_kill = 300000;
     std::uint64_t expected = 0, value = 0;
     bool in_order = true;
-    while (expected < before_kill)
-        if (consumer.pop(value)) in_order = in_order && value == expected++;
+    for (std::uint64_t idle = 0; expected < before_kill;) {
+        if (consumer.pop(value)) {
+            in_order = in_order && value == expected++;
+        } else if (++idle % 4096 == 0) {  // a producer that exited early would leave us waiting
+            int status = 0;
+            if (waitpid(child, &status, WNOHANG) == child) FAIL("the producer exited early, status " << status);
+        }
+    }
     kill(child, SIGKILL);
     REQUIRE(wait_child(child) == 128 + SIGKILL);
     // The producer is gone mid-stream: every entry it submitted arrives, and then the ring is empty.
