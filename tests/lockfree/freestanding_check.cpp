@@ -49,6 +49,8 @@ bool vdsokit_check_split_deque(std::uint64_t* inout, std::size_t count) {
     freestanding_split_deque.reclaim_leaked_reservations();
     decltype(freestanding_split_deque)::trailing_consumer trailing(freestanding_split_deque);
     ok = ok && trailing.pop_front(inout[0]) && trailing.pop_burst({inout, 1}) == 1;
+    decltype(freestanding_split_deque)::trailing_producer trailing_producer(freestanding_split_deque);
+    ok = ok && trailing_producer.push_back(inout[0]) && trailing_producer.push_burst({inout, 1}) == 1;
     return ok && freestanding_split_deque.pop_burst(vdsokit::deque_end::front, {inout, count}) > 0 &&
            !freestanding_split_deque.empty();
 }

@@ -99,13 +99,15 @@ TEST_CASE("split deque bursts take what fits and what is there, in order", "[spl
 template <std::uint32_t Capacity>
 void check_against_model(std::uint64_t operations, std::uint64_t seed) {
     auto deque = std::make_unique<vdsokit::split_deque<std::uint64_t, Capacity>>();
-    // Half the pops at the front go through a trailing consumer, which must agree just the same.
+    // Half the pops at the front go through a trailing consumer and half the pushes at the back
+    // through a trailing producer, which must agree just the same.
     typename vdsokit::split_deque<std::uint64_t, Capacity>::trailing_consumer trailing(*deque);
+    typename vdsokit::split_deque<std::uint64_t, Capacity>::trailing_producer trailing_producer(*deque);
     std::deque<std::uint64_t> model;
     std::mt19937_64 random(seed);
     const std::uint64_t phase_length = Capacity * 8 > 1000 ? Capacity * 8 : 1000;
     const std::uint32_t max_burst = Capacity + 2 < 12 ? Capacity + 2 : 12;
-    std::uint64_t fulls = 0, empties = 0, scrambles = 0, trailing_pops = 0, next_value = 1;
+    std::uint64_t fulls = 0, empties = 0, scrambles = 0, trailing_pops = 0, trailing_pushes = 0, next_value = 1;
     std::uint64_t slots_published = 0, slots_cancelled = 0, bulk_batches = 0;
     std::uint64_t buffer[12];
     // push_slot guards held across operations: their places are reserved until published.
@@ -137,6 +139,7 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
         const bool at_front = end == deque_end::front;
         const bool through_trailing = at_front && !push && random() % 2 == 0;
         trailing_pops += through_trailing;
+        const bool through_trailing_producer = !at_front && push && random() % 2 == 0;
         const std::size_t free_places = Capacity - model.size() - held.size();
         if (random() % 16 == 0) {  // a push_slot: taken, or one held published or cancelled
             if (push && held.size() < 3) {
@@ -173,8 +176,10 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
                 const std::size_t expected = !bulk ? std::min<std::size_t>(count, free_places)
                                              : count <= free_places ? count : 0;
                 const std::span<const std::uint64_t> items(buffer, count);
-                const std::size_t pushed = !bulk && random() % 2 ? deque->push_burst(end, items)
-                                                                  : deque->push_multiple(end, items, mode);
+                trailing_pushes += !bulk && through_trailing_producer;
+                const std::size_t pushed = !bulk && through_trailing_producer ? trailing_producer.push_burst(items)
+                                           : !bulk && random() % 2            ? deque->push_burst(end, items)
+                                                                              : deque->push_multiple(end, items, mode);
                 if (pushed != expected) diverged(op, "push_burst or push_multiple pushed a different count");
                 for (std::size_t i = 0; i < expected; ++i)
                     at_front ? model.push_front(buffer[i]) : model.push_back(buffer[i]);
@@ -197,7 +202,10 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
             }
         } else if (push) {
             const std::uint64_t value = next_value++;
-            const bool pushed = at_front ? deque->push_front(value) : deque->push_back(value);
+            trailing_pushes += through_trailing_producer;
+            const bool pushed = through_trailing_producer ? trailing_producer.push_back(value)
+                                : at_front                ? deque->push_front(value)
+                                                          : deque->push_back(value);
             if (pushed != (free_places > 0)) diverged(op, at_front ? "push_front disagrees" : "push_back disagrees");
             if (!pushed) ++fulls;
             else at_front ? model.push_front(value) : model.push_back(value);
@@ -219,13 +227,15 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
             diverged(op, "size() disagrees");
     }
     INFO("capacity " << Capacity << ": " << fulls << " full, " << empties << " empty, " << scrambles << " scrambles, "
-                     << trailing_pops << " pops through a trailing consumer, " << slots_published << " push_slots published, "
+                     << trailing_pops << " pops through a trailing consumer, " << trailing_pushes
+                     << " pushes through a trailing producer, " << slots_published << " push_slots published, "
                      << slots_cancelled << " cancelled, " << bulk_batches << " bulk batches");
     // The biasing must really have driven the deque to both limits, and the hints scrambled.
     REQUIRE(fulls > operations / 100);
     REQUIRE(empties > operations / 100);
     REQUIRE(scrambles > 0);
     REQUIRE(trailing_pops > operations / 10);
+    REQUIRE(trailing_pushes > operations / 20);
     REQUIRE(slots_published > operations / 200);
     REQUIRE(slots_cancelled > 0);
     REQUIRE(bulk_batches > operations / 50);
@@ -373,6 +383,9 @@ void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t se
         threads.emplace_back([&, p] {
             std::mt19937 random(std::uint32_t(seed * 7919 + p));
             std::uint64_t batch[4];
+            // With `trailing`, every other producer pushes at the back through a trailing producer.
+            typename deque_type::trailing_producer trailing_pushes(*deque);
+            const bool through_trailing = trailing && p % 2 == 0;
             for (std::uint32_t sequence = 0; sequence < Items;) {
                 const deque_end end = pattern == traffic::back_to_front ? deque_end::back
                                       : pattern == traffic::front_to_back ? deque_end::front
@@ -383,11 +396,14 @@ void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t se
                     const std::uint32_t count = std::min<std::uint32_t>(1 + random() % 4, Items - sequence);
                     for (std::uint32_t i = 0; i < count; ++i) batch[i] = make_item(p, sequence + i);
                     pushed = reports.push(count, Capacity, [&] {
-                        return deque->push_burst(end, std::span<const std::uint64_t>(batch, count));
+                        const std::span<const std::uint64_t> items(batch, count);
+                        return through_trailing && end == deque_end::back ? trailing_pushes.push_burst(items)
+                                                                          : deque->push_burst(end, items);
                     });
                 } else {
                     const std::uint64_t item = make_item(p, sequence);
                     pushed = reports.push(1, Capacity, [&] {
+                        if (through_trailing && end == deque_end::back) return std::size_t(trailing_pushes.push_back(item));
                         return std::size_t(end == deque_end::front ? deque->push_front(item) : deque->push_back(item));
                     });
                 }
@@ -478,15 +494,15 @@ TEST_CASE("split deque FIFO directions keep each producer's order", "[split_dequ
     SECTION("push_front to pop_back, capacity 1024") {
         run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::front_to_back, 2, 7);
     }
-    SECTION("push_back to a trailing consumer and a plain pop_front, capacity 2") {
+    SECTION("push_back, half through trailing producers, to a trailing consumer and a plain pop_front, capacity 2") {
         run_exactly_once<2, 2, 100000 / stress_divisor>(traffic::back_to_front, 2, 8, true);
     }
-    SECTION("push_back to a trailing consumer and a plain pop_front, capacity 1024") {
+    SECTION("push_back, half through trailing producers, to a trailing consumer and a plain pop_front, capacity 1024") {
         run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::back_to_front, 2, 9, true);
     }
 }
 
-TEST_CASE("trailing consumers among threads at random ends exchange every item exactly once", "[split_deque][stress]") {
+TEST_CASE("trailing producers and consumers among threads at random ends exchange every item exactly once", "[split_deque][stress]") {
     run_exactly_once<1024, 2, 200000 / stress_divisor>(traffic::random_ends, 2, 10, true);
     run_exactly_once<8, 3, 60000 / stress_divisor>(traffic::random_ends, 2, 11, true);
 }
@@ -1486,9 +1502,9 @@ TEST_CASE("processes mapping a split deque at different addresses exchange every
 }
 
 // A stream between two processes, each mapping the deque at an address of its own: a producer
-// pushes as fast as it can, a consumer pops through a trailing consumer. Every item arrives once,
-// in order.
-TEST_CASE("a trailing consumer takes a stream from another process, every item once and in order",
+// pushes through a trailing producer as fast as it can, a consumer pops through a trailing
+// consumer. Every item arrives once, in order.
+TEST_CASE("trailing handles stream between processes, every item once and in order",
           "[split_deque][process]") {
     struct stream_state {
         vdsokit::split_deque<std::uint64_t, 1024> deque;
@@ -1505,8 +1521,9 @@ TEST_CASE("a trailing consumer takes a stream from another process, every item o
     };
     const pid_t producer = spawn([&] {
         stream_state& own = *own_view(0);
+        decltype(own.deque)::trailing_producer trailing(own.deque);
         for (std::uint64_t item = 1; item <= items;)
-            if (own.deque.push_back(item)) ++item;
+            if (trailing.push_back(item)) ++item;
             else vdsokit::detail::cpu_relax();
         _exit(0);
     });

@@ -68,13 +68,33 @@ struct vdsokit_split_deque_adapter {
     bool pop(item& v) { return queue.pop_front(v); }
 };
 // The same deque, each consumer popping through its own trailing_consumer (it stays behind a
-// streaming producer, at a bounded cost in latency; the round trips measure it too).
+// streaming producer, at a bounded cost in latency; the round trips measure it too). Measured
+// only repetition by repetition (`split`), to tell its part from trailing_producer's.
 struct vdsokit_split_deque_trailing_adapter {
     static constexpr const char* name = "vdsokit::split_deque, trailing_consumer";
     static constexpr bool multi = true;
     using deque_type = vdsokit::split_deque<item, capacity>;
     deque_type queue;
     bool push(item v) { return queue.push_back(v); }
+    struct consumer {
+        deque_type::trailing_consumer trailing;
+        bool pop(item& v) { return trailing.pop_front(v); }
+    };
+    consumer attach_consumer() { return {deque_type::trailing_consumer(queue)}; }
+};
+// The same deque, each producer pushing through its own trailing_producer (it leaves the
+// consumers alone for a while after finding the deque full) and each consumer popping through
+// its own trailing_consumer.
+struct vdsokit_split_deque_handles_adapter {
+    static constexpr const char* name = "vdsokit::split_deque, trailing handles";
+    static constexpr bool multi = true;
+    using deque_type = vdsokit::split_deque<item, capacity>;
+    deque_type queue;
+    struct producer {
+        deque_type::trailing_producer trailing;
+        bool push(item v) { return trailing.push_back(v); }
+    };
+    producer attach_producer() { return {deque_type::trailing_producer(queue)}; }
     struct consumer {
         deque_type::trailing_consumer trailing;
         bool pop(item& v) { return trailing.pop_front(v); }
@@ -406,6 +426,27 @@ struct split_deque_batches {
     producer attach_producer() { return {&queue}; }
     consumer attach_consumer() { return {&queue}; }
 };
+// Bursts through the streaming handles: a trailing_producer per producer, a trailing_consumer per
+// consumer.
+struct split_deque_handle_bursts {
+    static constexpr const char* name = "vdsokit::split_deque, burst through trailing handles";
+    using deque_type = vdsokit::split_deque<item, capacity>;
+    deque_type queue;
+    struct producer {
+        deque_type::trailing_producer trailing;
+        bool push(std::span<const item> items) {
+            std::size_t pushed = trailing.push_burst(items);
+            while (pushed != 0 && pushed < items.size()) pushed += trailing.push_burst(items.subspan(pushed));
+            return pushed == items.size();
+        }
+    };
+    struct consumer {
+        deque_type::trailing_consumer trailing;
+        std::size_t pop(std::span<item> out) { return trailing.pop_burst(out); }
+    };
+    producer attach_producer() { return {deque_type::trailing_producer(queue)}; }
+    consumer attach_consumer() { return {deque_type::trailing_consumer(queue)}; }
+};
 struct moodycamel_batches {
     static constexpr const char* name = "moodycamel::ConcurrentQueue enqueue_bulk / try_dequeue_bulk";
     moodycamel::ConcurrentQueue<item> queue{capacity};
@@ -559,6 +600,8 @@ void report_batches() {
          batch_one_to_one_mops<split_deque_batches<bulk>>, {}, {}},
         {split_deque_batches<burst>::name, batch_single_thread_ns<split_deque_batches<burst>>,
          batch_one_to_one_mops<split_deque_batches<burst>>, {}, {}},
+        {split_deque_handle_bursts::name, batch_single_thread_ns<split_deque_handle_bursts>,
+         batch_one_to_one_mops<split_deque_handle_bursts>, {}, {}},
         {moodycamel_batches::name, batch_single_thread_ns<moodycamel_batches>, batch_one_to_one_mops<moodycamel_batches>, {}, {}},
     };
     using deque_type = vdsokit::deque<item, capacity>;
@@ -635,6 +678,7 @@ double round_trip_us(const char* method, int rounds) {
             vdsokit::spsc_ring<item, 64>::producer pong(own.pong);
             auto deque_pong = own.deque_pong.attach_pusher();
             vdsokit::split_deque<item, 64>::trailing_consumer split_ping(own.split_ping);
+            vdsokit::split_deque<item, 64>::trailing_producer split_pong(own.split_pong);
             for (int i = 0; i < rounds; ++i) {
                 item value = 0;
                 if (kind == "spsc_ring spin/yield") {
@@ -649,9 +693,9 @@ double round_trip_us(const char* method, int rounds) {
                 } else if (kind == "split_deque spin/yield") {
                     spin_until([&] { return own.split_ping.pop_front(value); });
                     (void)own.split_pong.push_back(value + 1);
-                } else if (kind == "split_deque trailing_consumer spin/yield") {
+                } else if (kind == "split_deque trailing handles spin/yield") {
                     spin_until([&] { return split_ping.pop_front(value); });
-                    (void)own.split_pong.push_back(value + 1);
+                    (void)split_pong.push_back(value + 1);
                 } else if (kind == "spsc_ring + futex") {
                     while (!ping.pop(value)) {
                         const std::uint32_t ticket = own.ping_event.prepare_wait();
@@ -678,6 +722,7 @@ double round_trip_us(const char* method, int rounds) {
         vdsokit::spsc_ring<item, 64>::trailing_consumer trailing_pong(own.pong);
         auto deque_ping = own.deque_ping.attach_pusher();
         vdsokit::split_deque<item, 64>::trailing_consumer split_pong(own.split_pong);
+        vdsokit::split_deque<item, 64>::trailing_producer split_ping(own.split_ping);
         const auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < rounds; ++i) {
             item value = 0;
@@ -693,8 +738,8 @@ double round_trip_us(const char* method, int rounds) {
             } else if (kind == "split_deque spin/yield") {
                 (void)own.split_ping.push_back(item(i));
                 spin_until([&] { return own.split_pong.pop_front(value); });
-            } else if (kind == "split_deque trailing_consumer spin/yield") {
-                (void)own.split_ping.push_back(item(i));
+            } else if (kind == "split_deque trailing handles spin/yield") {
+                (void)split_ping.push_back(item(i));
                 spin_until([&] { return split_pong.pop_front(value); });
             } else if (kind == "spsc_ring + futex") {
                 (void)ping.push(item(i)), ping.submit();
@@ -918,7 +963,7 @@ int main(int argc, char** argv) {
                                  vdsokit_mpmc_ring_adapter>();
         else
             report_by_repetition<vdsokit_split_deque_adapter, vdsokit_split_deque_trailing_adapter,
-                                 moodycamel_adapter, xenium_vyukov_adapter>();
+                                 vdsokit_split_deque_handles_adapter, moodycamel_adapter, xenium_vyukov_adapter>();
         return 0;
     }
     std::vector<row> rows;
@@ -926,7 +971,7 @@ int main(int argc, char** argv) {
     std::vector<contender> contenders = {
         contender_for<vdsokit_deque_adapter>(),
         contender_for<vdsokit_split_deque_adapter>(),
-        contender_for<vdsokit_split_deque_trailing_adapter>(),
+        contender_for<vdsokit_split_deque_handles_adapter>(),
         contender_for<vdsokit_mpmc_ring_adapter>(),
         contender_for<vdsokit_spsc_ring_adapter>(),
         contender_for<vdsokit_spsc_ring_trailing_adapter>(),
@@ -1015,7 +1060,7 @@ int main(int argc, char** argv) {
     };
     trip trips[] = {{"spsc_ring spin/yield", 20000, 0}, {"spsc_ring trailing_consumer spin/yield", 20000, 0},
                     {"deque spin/yield", 20000, 0}, {"split_deque spin/yield", 20000, 0},
-                    {"split_deque trailing_consumer spin/yield", 20000, 0}, {"spsc_ring + futex", 5000, 0},
+                    {"split_deque trailing handles spin/yield", 20000, 0}, {"spsc_ring + futex", 5000, 0},
                     {"pipe", 5000, 0}, {"eventfd", 5000, 0}, {"socketpair", 5000, 0}};
     double pipe_us = 0;
     for (trip& t : trips) {
