@@ -340,12 +340,13 @@ public:
     // producer is still writing it, and the producer's next CAS waits for the line to come back;
     // when the cores share a cache that wait, not the CAS, sets the pace (1P1C on the test VM
     // when a line takes 30 ns between its cores: 35 M items/s with pop_front, 100 with this
-    // handle; when it takes 230 ns, pop_front's consumer keeps its distance unaided at 1P1C, and
-    // each look at the back hint costs the producer a line transfer).
+    // handle). When a line takes 230 ns the consumer is the slower side and the deque fills:
+    // then the producers' retries cost more than the trailing gains, unless they push through
+    // trailing_producers (1P1C there: 18 M items/s with this handle alone, 86 with both).
     //
     // The price is latency while producers stream. A look that finds them less than
     // trail_distance ahead waits for them, at most max_trailing_polls * trailing_poll_pauses
-    // pauses (2.4 us on the test VM, plus a line transfer per poll), and never again for an item
+    // pauses (2.4-3.3 us on the test VM, plus a line transfer per poll), and never again for an item
     // that was there when that wait began: an item sits through at most two waits. No wait when
     // the consumer has caught up, when the producers moved less than a cache line of cells since
     // the last look, or for a while after a wait whose first poll saw them move less than that (a
@@ -873,7 +874,7 @@ private:
     static constexpr std::uint64_t cells_per_line = 64 / sizeof(lockfree_wide_word);
     static constexpr std::uint64_t prefetch_distance = 4 * cells_per_line;
     // trailing_consumer: how far behind streaming producers it stays (32 lines, or an eighth of a
-    // smaller deque), how long it waits for them (32 pauses, 0.6 us on the test VM, between polls
+    // smaller deque), how long it waits for them (32 pauses, 0.6-0.8 us on the test VM, between polls
     // of the back hint: every poll costs the producer a line transfer), how far ahead within the
     // lines they have left it asks for its cells (8 lines), and how many looks it skips at most
     // after waits they did not use. Smaller deques have no room to trail in.
