@@ -45,8 +45,8 @@ class spsc_ring {
     // trailing_consumer's policy (declared ahead of the handles that use it): how far behind a
     // streaming producer it stays (the entries that fill 16 lines, or an eighth of a smaller
     // ring), how long it waits for it (32 pauses between polls of the tail, 0.6-0.8 us on the
-    // test VM: every poll costs the producer a line transfer), how many looks it skips at most after
-    // waits the producer did not use, and how large a ring must be for it to trail at all.
+    // test VM: every poll costs the producer a line transfer), how many looks it skips at most
+    // after waits the producer did not use, and how large a ring must be for it to trail at all.
     static constexpr std::uint32_t entries_per_line = sizeof(T) >= 64 ? 1 : std::uint32_t(64 / sizeof(T));
     static constexpr std::uint32_t trail_distance = [] {
         const std::size_t lines_worth = (1024 + sizeof(T) - 1) / sizeof(T), eighth = Capacity / 8;
@@ -182,8 +182,8 @@ public:
     //
     // The price is latency while the producer streams. A look at the tail that finds it less
     // than trail_distance ahead waits for it, at most max_trailing_polls * trailing_poll_pauses
-    // pauses (2.4-3.3 us on the test VM, plus a line transfer per poll), and never again for an entry
-    // that was there when that wait began. No wait when the tail moved less than a cache line of
+    // pauses (2.4-3.3 us on the test VM, plus a line transfer per poll), and never again for an
+    // entry that was there when that wait began. No wait when the tail moved less than a line of
     // entries since the last look (so a ping-pong, or one thread that pushes less than a line
     // between pops, never waits), or for a while after a wait whose first poll saw it move less
     // than that. A stopped producer only ends a wait. A ring of less than 8 lines of entries

@@ -71,6 +71,38 @@ TEST_CASE("a split deque is constant-initialisable and behaves as a double-ended
     REQUIRE((out.a == 0xfffe && out.b == 3));
 }
 
+// A trailing producer waits before the push that follows a refused one; its results must be
+// push_back's all the same: refused exactly when full, and a push right after a refusal lands.
+template <std::uint32_t Capacity>
+void check_trailing_producer_refusals() {
+    auto deque = std::make_unique<vdsokit::split_deque<std::uint64_t, Capacity>>();
+    typename vdsokit::split_deque<std::uint64_t, Capacity>::trailing_producer producer(*deque);
+    for (std::uint64_t i = 0; i < Capacity; ++i) REQUIRE(producer.push_back(i));
+    REQUIRE_FALSE(producer.push_back(Capacity));
+    REQUIRE_FALSE(producer.push_back(Capacity));  // still full after the wait
+    std::uint64_t value = 0;
+    REQUIRE(deque->pop_front(value));
+    REQUIRE(value == 0);
+    REQUIRE(producer.push_back(Capacity));  // the push after a refusal lands
+    REQUIRE_FALSE(producer.push_back(Capacity + 1));
+    for (int i = 0; i < 3; ++i) REQUIRE(deque->pop_front(value));
+    const std::uint64_t burst[5] = {Capacity + 1, Capacity + 2, Capacity + 3, Capacity + 4, Capacity + 5};
+    REQUIRE(producer.push_burst(burst) == 3);  // after a refusal: as many as fit, in order
+    for (std::uint64_t expected = 4; expected <= Capacity + 3; ++expected) {
+        REQUIRE(deque->pop_front(value));
+        REQUIRE(value == expected);
+    }
+    REQUIRE(deque->empty());
+    REQUIRE(producer.push_back(7));
+    REQUIRE(deque->size() == 1);
+}
+
+TEST_CASE("a trailing producer refuses exactly when the deque is full", "[split_deque]") {
+    check_trailing_producer_refusals<8>();     // too small to trail: plain push_back
+    check_trailing_producer_refusals<64>();    // waits after each refusal
+    check_trailing_producer_refusals<1024>();
+}
+
 TEST_CASE("split deque bursts take what fits and what is there, in order", "[split_deque]") {
     vdsokit::split_deque<int, 8> deque;
     const int items[6] = {1, 2, 3, 4, 5, 6};
@@ -108,6 +140,10 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
     const std::uint64_t phase_length = Capacity * 8 > 1000 ? Capacity * 8 : 1000;
     const std::uint32_t max_burst = Capacity + 2 < 12 ? Capacity + 2 : 12;
     std::uint64_t fulls = 0, empties = 0, scrambles = 0, trailing_pops = 0, trailing_pushes = 0, next_value = 1;
+    // Pushes through the trailing producer right after one it refused, with room by then: the
+    // ones that take its wait (from 8 lines of cells up).
+    std::uint64_t trailing_pushes_after_refusal = 0;
+    bool trailing_producer_refused = false;
     std::uint64_t slots_published = 0, slots_cancelled = 0, bulk_batches = 0;
     std::uint64_t buffer[12];
     // push_slot guards held across operations: their places are reserved until published.
@@ -176,10 +212,13 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
                 const std::size_t expected = !bulk ? std::min<std::size_t>(count, free_places)
                                              : count <= free_places ? count : 0;
                 const std::span<const std::uint64_t> items(buffer, count);
-                trailing_pushes += !bulk && through_trailing_producer;
-                const std::size_t pushed = !bulk && through_trailing_producer ? trailing_producer.push_burst(items)
-                                           : !bulk && random() % 2            ? deque->push_burst(end, items)
-                                                                              : deque->push_multiple(end, items, mode);
+                const bool through_handle = !bulk && through_trailing_producer;
+                trailing_pushes += through_handle;
+                trailing_pushes_after_refusal += through_handle && trailing_producer_refused && free_places > 0;
+                const std::size_t pushed = through_handle          ? trailing_producer.push_burst(items)
+                                           : !bulk && random() % 2 ? deque->push_burst(end, items)
+                                                                   : deque->push_multiple(end, items, mode);
+                if (through_handle) trailing_producer_refused = pushed < count;
                 if (pushed != expected) diverged(op, "push_burst or push_multiple pushed a different count");
                 for (std::size_t i = 0; i < expected; ++i)
                     at_front ? model.push_front(buffer[i]) : model.push_back(buffer[i]);
@@ -203,9 +242,11 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
         } else if (push) {
             const std::uint64_t value = next_value++;
             trailing_pushes += through_trailing_producer;
+            trailing_pushes_after_refusal += through_trailing_producer && trailing_producer_refused && free_places > 0;
             const bool pushed = through_trailing_producer ? trailing_producer.push_back(value)
                                 : at_front                ? deque->push_front(value)
                                                           : deque->push_back(value);
+            if (through_trailing_producer) trailing_producer_refused = !pushed;
             if (pushed != (free_places > 0)) diverged(op, at_front ? "push_front disagrees" : "push_back disagrees");
             if (!pushed) ++fulls;
             else at_front ? model.push_front(value) : model.push_back(value);
@@ -228,7 +269,8 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
     }
     INFO("capacity " << Capacity << ": " << fulls << " full, " << empties << " empty, " << scrambles << " scrambles, "
                      << trailing_pops << " pops through a trailing consumer, " << trailing_pushes
-                     << " pushes through a trailing producer, " << slots_published << " push_slots published, "
+                     << " pushes through a trailing producer (" << trailing_pushes_after_refusal
+                     << " right after a refusal), " << slots_published << " push_slots published, "
                      << slots_cancelled << " cancelled, " << bulk_batches << " bulk batches");
     // The biasing must really have driven the deque to both limits, and the hints scrambled.
     REQUIRE(fulls > operations / 100);
@@ -236,6 +278,7 @@ void check_against_model(std::uint64_t operations, std::uint64_t seed) {
     REQUIRE(scrambles > 0);
     REQUIRE(trailing_pops > operations / 10);
     REQUIRE(trailing_pushes > operations / 20);
+    REQUIRE(trailing_pushes_after_refusal > 0);
     REQUIRE(slots_published > operations / 200);
     REQUIRE(slots_cancelled > 0);
     REQUIRE(bulk_batches > operations / 50);
@@ -384,7 +427,7 @@ void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t se
             std::mt19937 random(std::uint32_t(seed * 7919 + p));
             std::uint64_t batch[4];
             // With `trailing`, every other producer pushes at the back through a trailing producer.
-            typename deque_type::trailing_producer trailing_pushes(*deque);
+            typename deque_type::trailing_producer trailing_producer(*deque);
             const bool through_trailing = trailing && p % 2 == 0;
             for (std::uint32_t sequence = 0; sequence < Items;) {
                 const deque_end end = pattern == traffic::back_to_front ? deque_end::back
@@ -397,13 +440,13 @@ void run_exactly_once(traffic pattern, std::uint32_t consumers, std::uint64_t se
                     for (std::uint32_t i = 0; i < count; ++i) batch[i] = make_item(p, sequence + i);
                     pushed = reports.push(count, Capacity, [&] {
                         const std::span<const std::uint64_t> items(batch, count);
-                        return through_trailing && end == deque_end::back ? trailing_pushes.push_burst(items)
+                        return through_trailing && end == deque_end::back ? trailing_producer.push_burst(items)
                                                                           : deque->push_burst(end, items);
                     });
                 } else {
                     const std::uint64_t item = make_item(p, sequence);
                     pushed = reports.push(1, Capacity, [&] {
-                        if (through_trailing && end == deque_end::back) return std::size_t(trailing_pushes.push_back(item));
+                        if (through_trailing && end == deque_end::back) return std::size_t(trailing_producer.push_back(item));
                         return std::size_t(end == deque_end::front ? deque->push_front(item) : deque->push_back(item));
                     });
                 }

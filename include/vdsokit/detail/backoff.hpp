@@ -20,11 +20,11 @@ struct backoff_state {
 
 // Pauses 1 to 2^n times, n from 5 to 10, at random. Random, so that two operations that keep
 // failing each other (an obstruction-free push and pop at one end) stop doing so. Long from the
-// first wait, up to 32 pauses (0.6 us on the test VM), so that a winner finishes a few operations
-// on the line it now holds before the loser takes it back: with two producers and two consumers,
-// split_deque moved 1.3-1.4x the items, and mpmc_ring up to 1.8x, of a first wait of one pause
-// there. Its only state is the round, which stays in a register: an operation that never waits
-// pays nothing for having one (holding the random state in the object cost mpmc_ring 0.6 ns a
+// first wait, up to 32 pauses (0.6-0.8 us on the test VM), so that a winner finishes a few
+// operations on the line it now holds before the loser takes it back: with two producers and two
+// consumers, split_deque moved 1.3-1.4x the items, and mpmc_ring up to 1.8x, of a first wait of one
+// pause there. Its only state is the round, which stays in a register: an operation that never
+// waits pays nothing for having one (holding the random state in the object cost mpmc_ring 0.6 ns a
 // push+pop, its address being taken).
 struct randomized_backoff {
     std::uint32_t round = 5;

@@ -248,6 +248,24 @@ auto attach_consumer(Adapter& adapter) {
     else return plain_consumer<Adapter>{&adapter};
 }
 
+// A control for split_deque's trailing_producer: xenium with producers that, like the handle, wait
+// 256 pauses (the handle's full_wait_pauses) before pushing again after a refused push. It tells
+// what the wait alone does for a queue whose producers also retry on the consumers' line.
+struct xenium_waiting_adapter : xenium_vyukov_adapter {
+    static constexpr const char* name = "xenium vyukov_bounded_queue, same wait after a refused push";
+    struct producer {
+        xenium_vyukov_adapter* queue;
+        bool refused = false;
+        bool push(item v) {
+            if (refused)
+                for (int i = 0; i < 256; ++i) vdsokit::detail::cpu_relax();
+            refused = !queue->push(v);
+            return !refused;
+        }
+    };
+    producer attach_producer() { return {this}; }
+};
+
 // Spin briefly, then give the core away: on a 2-core machine the peer may not be running.
 template <class Ready>
 void spin_until(Ready&& ready) {
@@ -963,7 +981,8 @@ int main(int argc, char** argv) {
                                  vdsokit_mpmc_ring_adapter>();
         else
             report_by_repetition<vdsokit_split_deque_adapter, vdsokit_split_deque_trailing_adapter,
-                                 vdsokit_split_deque_handles_adapter, moodycamel_adapter, xenium_vyukov_adapter>();
+                                 vdsokit_split_deque_handles_adapter, moodycamel_adapter, xenium_vyukov_adapter,
+                                 xenium_waiting_adapter>();
         return 0;
     }
     std::vector<row> rows;
@@ -976,6 +995,7 @@ int main(int argc, char** argv) {
         contender_for<vdsokit_spsc_ring_adapter>(),
         contender_for<vdsokit_spsc_ring_trailing_adapter>(),
         contender_for<xenium_vyukov_adapter>(),
+        contender_for<xenium_waiting_adapter>(),
 #ifdef VDSOKIT_BENCH_HAS_ATOMIC_QUEUE
         contender_for<atomic_queue_adapter>(),
 #endif
