@@ -248,13 +248,14 @@ auto attach_consumer(Adapter& adapter) {
     else return plain_consumer<Adapter>{&adapter};
 }
 
-// A control for split_deque's trailing_producer: xenium with producers that, like the handle, wait
-// 256 pauses (the handle's full_wait_pauses) before pushing again after a refused push. It tells
-// what the wait alone does for a queue whose producers also retry on the consumers' line.
-struct xenium_waiting_adapter : xenium_vyukov_adapter {
-    static constexpr const char* name = "xenium vyukov_bounded_queue, same wait after a refused push";
+// Controls for split_deque's trailing_producer: a queue whose producers, like the handle, wait 256
+// pauses (the handle's full_wait_pauses) before pushing again after a refused push. They tell what
+// the wait alone does for a queue that has none of its own. The xenium one counts as a peer.
+template <class Adapter, const char* Name>
+struct waiting_after_refusal : Adapter {
+    static constexpr const char* name = Name;
     struct producer {
-        xenium_vyukov_adapter* queue;
+        Adapter* queue;
         bool refused = false;
         bool push(item v) {
             if (refused)
@@ -265,6 +266,10 @@ struct xenium_waiting_adapter : xenium_vyukov_adapter {
     };
     producer attach_producer() { return {this}; }
 };
+constexpr char xenium_waiting_name[] = "xenium vyukov_bounded_queue, same wait after a refused push";
+constexpr char mpmc_ring_waiting_name[] = "vdsokit::mpmc_ring, same wait after a refused push";
+using xenium_waiting_adapter = waiting_after_refusal<xenium_vyukov_adapter, xenium_waiting_name>;
+using mpmc_ring_waiting_adapter = waiting_after_refusal<vdsokit_mpmc_ring_adapter, mpmc_ring_waiting_name>;
 
 // Spin briefly, then give the core away: on a 2-core machine the peer may not be running.
 template <class Ready>
@@ -992,6 +997,7 @@ int main(int argc, char** argv) {
         contender_for<vdsokit_split_deque_adapter>(),
         contender_for<vdsokit_split_deque_handles_adapter>(),
         contender_for<vdsokit_mpmc_ring_adapter>(),
+        contender_for<mpmc_ring_waiting_adapter>(),
         contender_for<vdsokit_spsc_ring_adapter>(),
         contender_for<vdsokit_spsc_ring_trailing_adapter>(),
         contender_for<xenium_vyukov_adapter>(),
