@@ -3,8 +3,8 @@
 # (medians, ratios against the best peer).
 # Usage: scripts/bench-lockfree.sh [repetitions [round-trips|batches|spsc|split]]
 # (spsc, split: the one-direction queues, or split_deque plain, through a trailing consumer and
-# through both trailing handles, and its best peers, at 1P1C, one row per
-# repetition with the line state it saw).
+# through both trailing handles, with its best peers and xenium given trailing_producer's wait,
+# at 1P1C, one row per repetition with the line state it saw).
 # Builds in $VDSOKIT_BUILD_DIR (default build-lockfree). atomic_queue's Debian package pulls
 # Boost 1.74, which conflicts with libboost1.81-dev, so it is never installed: its headers are
 # extracted from the .deb into <build>/peer-headers.

@@ -403,7 +403,7 @@ throughput measure_throughput(int producers, int consumers) {
 
 // --- batches and push_slot -------------------------------------------------------------------------
 
-// Eight items per call. Ours in bulk mode (all or nothing) both ways; moodycamel's enqueue_bulk
+// Eight items per call. Ours in bulk mode (all or nothing) or in bursts; moodycamel's enqueue_bulk
 // (all or nothing, allocating when full) and try_dequeue_bulk (as many as there are, up to 8):
 // no other peer has batches.
 constexpr std::size_t batch_size = 8;
@@ -425,6 +425,17 @@ struct deque_batches {
     producer attach_producer() { return {queue.attach_pusher()}; }
     consumer attach_consumer() { return {&queue}; }
 };
+// A burst may stop part way (one plain push per element): the rest follows at once.
+template <class PushBurst>
+bool push_whole_burst(std::span<const item> items, PushBurst&& push_burst) {
+    std::size_t pushed = push_burst(items);
+    while (pushed != 0 && pushed < items.size()) {
+        vdsokit::detail::cpu_relax();
+        pushed += push_burst(items.subspan(pushed));
+    }
+    return pushed == items.size();
+}
+
 template <vdsokit::batch_mode Mode>
 struct split_deque_batches {
     static constexpr const char* name =
@@ -433,13 +444,11 @@ struct split_deque_batches {
     struct producer {
         vdsokit::split_deque<item, capacity>* queue;
         bool push(std::span<const item> items) {
-            std::size_t pushed = queue->push_multiple(vdsokit::deque_end::back, items, Mode);
-            // A burst (one plain push per element) may stop part way: the rest follows at once.
-            while (Mode == vdsokit::batch_mode::burst && pushed != 0 && pushed < items.size()) {
-                vdsokit::detail::cpu_relax();
-                pushed += queue->push_multiple(vdsokit::deque_end::back, items.subspan(pushed), Mode);
-            }
-            return pushed == items.size();
+            if (Mode == vdsokit::batch_mode::bulk)
+                return queue->push_multiple(vdsokit::deque_end::back, items, Mode) == items.size();
+            return push_whole_burst(items, [&](std::span<const item> rest) {
+                return queue->push_multiple(vdsokit::deque_end::back, rest, Mode);
+            });
         }
     };
     struct consumer {
@@ -458,9 +467,7 @@ struct split_deque_handle_bursts {
     struct producer {
         deque_type::trailing_producer trailing;
         bool push(std::span<const item> items) {
-            std::size_t pushed = trailing.push_burst(items);
-            while (pushed != 0 && pushed < items.size()) pushed += trailing.push_burst(items.subspan(pushed));
-            return pushed == items.size();
+            return push_whole_burst(items, [&](std::span<const item> rest) { return trailing.push_burst(rest); });
         }
     };
     struct consumer {
@@ -644,8 +651,8 @@ void report_batches() {
     const double peer_single = median(peer.single_ns), peer_mops = median(peer.mops);
     std::printf("\nBatches of %zu (medians of %d runs): ns per item for a batch pushed then popped on one thread, "
                 "and million items per second with one producer and one consumer on different cores. Ratios are "
-                "against moodycamel, the one peer with batches; its pops take as many as there are (ours: all or "
-                "nothing), and its pushes allocate when full (ours refuse).\n\n",
+                "against moodycamel, the one peer with batches; its pops take as many as there are (ours in bulk "
+                "mode: all or nothing), and its pushes allocate when full (ours refuse).\n\n",
                 batch_size, repetitions);
     std::printf("| batches | 1 thread ns per item | ratio | 1P1C Mitems/s | ratio |\n|---|---:|---:|---:|---:|\n");
     for (const batch_row& row : rows)
