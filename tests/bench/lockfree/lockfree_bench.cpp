@@ -85,21 +85,13 @@ struct vdsokit_split_deque_trailing_adapter {
 // The same deque, each producer pushing through its own trailing_producer (it leaves the
 // consumers alone for a while after finding the deque full) and each consumer popping through
 // its own trailing_consumer.
-struct vdsokit_split_deque_handles_adapter {
+struct vdsokit_split_deque_handles_adapter : vdsokit_split_deque_trailing_adapter {
     static constexpr const char* name = "vdsokit::split_deque, trailing handles";
-    static constexpr bool multi = true;
-    using deque_type = vdsokit::split_deque<item, capacity>;
-    deque_type queue;
     struct producer {
         deque_type::trailing_producer trailing;
         bool push(item v) { return trailing.push_back(v); }
     };
     producer attach_producer() { return {deque_type::trailing_producer(queue)}; }
-    struct consumer {
-        deque_type::trailing_consumer trailing;
-        bool pop(item& v) { return trailing.pop_front(v); }
-    };
-    consumer attach_consumer() { return {deque_type::trailing_consumer(queue)}; }
 };
 struct vdsokit_mpmc_ring_adapter {
     static constexpr const char* name = "vdsokit::mpmc_ring";
